@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ashmem: Android anonymous shared memory as an out-of-tree module.
+#
+#   make                 build ashmem.ko for the running kernel
+#   make KDIR=<tree>     build it against any kernel build tree
+#   make run             boot a Debian kernel in QEMU, load it, run a demo
+#   make check           build and run the kselftests on every target kernel
+#
+# run and check install what they need (QEMU, busybox, Debian kernels) and
+# never load the module into the host kernel.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools/testing/selftests/ashmem clean
+
+run:
+	tools/testing/vm/run-demo.sh
+
+check:
+	tools/testing/vm/check.sh
+
+.PHONY: all modules clean run check
