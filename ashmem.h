@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ashmem internal structures. The userspace ABI is uapi/linux/ashmem.h.
+ */
+#ifndef _ASHMEM_H
+#define _ASHMEM_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/types.h>
+
+#include "uapi/linux/ashmem.h"
+
+/* The backing shmem file is named "dev/ashmem/<name>", as Android's is. */
+#define ASHMEM_NAME_PREFIX	"dev/ashmem/"
+#define ASHMEM_NAME_PREFIX_LEN	(sizeof(ASHMEM_NAME_PREFIX) - 1)
+#define ASHMEM_FULL_NAME_LEN	(ASHMEM_NAME_PREFIX_LEN + ASHMEM_NAME_LEN)
+
+#define ASHMEM_PROT_ALL		(PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/**
+ * struct ashmem_area - one region: the private data of an open /dev/ashmem
+ * @lock:		protects @name, @size, @prot_mask and the creation of
+ *			@file; held across the whole of mmap
+ * @name:		"dev/ashmem/" followed by the user's name, if any
+ * @size:		size in bytes as set by userspace; fixed once @file exists
+ * @prot_mask:		PROT_* bits mappings may still ask for
+ * @file:		backing shmem file, created by the first mmap; written
+ *			once under @lock with release semantics, after which
+ *			@size never changes, so readers may load it with
+ *			acquire semantics and no lock
+ * @ranges_lock:	protects @ranges, @unpinned_pages and @purged_pages;
+ *			the shrinker only ever trylocks it
+ * @ranges:		unpinned ranges, in page units, disjoint and ordered
+ * @unpinned_pages:	pages in @ranges
+ * @purged_pages:	pages in @ranges that were purged
+ * @ref:		the open file holds one reference; the shrinker takes
+ *			another while it purges, so that unlocking
+ *			@ranges_lock never touches freed memory
+ */
+struct ashmem_area {
+	struct mutex lock;
+	char name[ASHMEM_FULL_NAME_LEN];
+	size_t size;
+	unsigned long prot_mask;
+	struct file *file;
+
+	struct mutex ranges_lock;
+	struct rb_root_cached ranges;
+	pgoff_t unpinned_pages;
+	pgoff_t purged_pages;
+
+	struct kref ref;
+};
+
+/**
+ * struct ashmem_range - pages [@start, @last] of an area, unpinned
+ * @node:		in the area's interval tree
+ * @start:		first page
+ * @last:		last page (inclusive)
+ * @subtree_last:	interval tree bookkeeping
+ * @lru:		on ashmem_lru while not purged; otherwise free for
+ *			the local lists the range is freed through
+ * @area:		the area it belongs to
+ * @purged:		its pages were punched out while it was unpinned
+ *
+ * All fields are protected by the area's ranges_lock; @lru's linkage on
+ * the LRU also by the list_lru lock.
+ */
+struct ashmem_range {
+	struct rb_node node;
+	pgoff_t start;
+	pgoff_t last;
+	pgoff_t subtree_last;
+	struct list_head lru;
+	struct ashmem_area *area;
+	bool purged;
+};
+
+#endif /* _ASHMEM_H */
