@@ -46,6 +46,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "uapi/linux/ashmem.h"
 #include "ashmem.h"
 #include "ashmem_compat.h"
 
@@ -513,6 +514,7 @@ static int area_create_file(struct ashmem_area *area)
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	area_seal_file(area, file);
+	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
 	return 0;
 }

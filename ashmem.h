@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ashmem internal structures. The userspace ABI is uapi/linux/ashmem.h.
+ * Internal structures of the ashmem driver.
  */
 #ifndef _ASHMEM_H
 #define _ASHMEM_H
@@ -11,7 +11,7 @@
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
-#include "uapi/linux/ashmem.h"
+/* The userspace ABI header comes first: ASHMEM_NAME_LEN is defined there. */
 
 /* The backing shmem file is named "dev/ashmem/<name>", as Android's is. */
 #define ASHMEM_NAME_PREFIX	"dev/ashmem/"
@@ -41,13 +41,13 @@
  *			@ranges_lock never touches freed memory
  */
 struct ashmem_area {
-	struct mutex lock;
+	struct mutex lock;		/* see above */
 	char name[ASHMEM_FULL_NAME_LEN];
 	size_t size;
 	unsigned long prot_mask;
 	struct file *file;
 
-	struct mutex ranges_lock;
+	struct mutex ranges_lock;	/* see above */
 	struct rb_root_cached ranges;
 	pgoff_t unpinned_pages;
 	pgoff_t purged_pages;

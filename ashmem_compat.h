@@ -3,6 +3,8 @@
  * The kernel APIs ashmem.c uses, as the newest target kernel has them,
  * provided on the older targets. Each shim carries the name of the API it
  * stands in for, so the driver is written once against the newest kernel.
+ * Whether a tree has an API is probed at build time (ashmem_features.h,
+ * from tools/probe-kernel.sh), as distributions backport.
  */
 #ifndef _ASHMEM_COMPAT_H
 #define _ASHMEM_COMPAT_H
@@ -12,10 +14,11 @@
 #include <linux/mm.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
-#include <linux/version.h>
+
+#include "ashmem_features.h"
 
 /* vm_flags became read-only behind accessors in 6.3. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#ifndef ASHMEM_HAVE_VM_FLAGS_CLEAR
 static inline void vm_flags_clear(struct vm_area_struct *vma,
 				  vm_flags_t flags)
 {
@@ -29,7 +32,7 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
  * needs is to register: do so at once, with callbacks that find nothing
  * until the driver installs its own before calling shrinker_register().
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#ifndef ASHMEM_HAVE_SHRINKER_ALLOC
 static unsigned long ashmem_shrink_nothing(struct shrinker *shrinker,
 					   struct shrink_control *sc)
 {
@@ -54,6 +57,7 @@ static inline struct shrinker *ashmem_shrinker_alloc(unsigned int flags,
 	}
 	return shrinker;
 }
+
 #define shrinker_alloc(flags, name) ashmem_shrinker_alloc(flags, name)
 
 static inline void shrinker_register(struct shrinker *shrinker)
@@ -73,7 +77,7 @@ static inline void shrinker_free(struct shrinker *shrinker)
  * 6.8 made list_lru_add()/list_lru_del() take an explicit node and memcg;
  * the _obj variants keep the old behaviour of using the object's own.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#ifndef ASHMEM_HAVE_LIST_LRU_ADD_OBJ
 static inline bool list_lru_add_obj(struct list_lru *lru,
 				    struct list_head *item)
 {
@@ -88,7 +92,7 @@ static inline bool list_lru_del_obj(struct list_lru *lru,
 #endif
 
 /* call_mmap() was renamed vfs_mmap() when ->mmap_prepare arrived. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#ifndef ASHMEM_HAVE_VFS_MMAP
 static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return call_mmap(file, vma);
