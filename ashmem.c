@@ -821,7 +821,7 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_lock(&area->lock);
 	seq_puts(m, "ashmem_name:\t");
 	if (area->name[ASHMEM_NAME_PREFIX_LEN])
-		seq_escape(m, area->name + ASHMEM_NAME_PREFIX_LEN, " \t\n\\");
+		seq_escape(m, area->name + ASHMEM_NAME_PREFIX_LEN, "\n\\");
 	else
 		seq_puts(m, ASHMEM_NAME_DEF);
 	seq_putc(m, '\n');
