@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the VM test scripts: paths, logging, apt wrappers.
+# Sourced, not run. Needs bash with set -euo pipefail in the caller.
+# shellcheck shell=bash disable=SC2034
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$VM_DIR/../../.." && pwd)
+
+# Downloaded kernels and extracted kernel sources live outside the tree.
+# HOME may be unset in CI.
+if [[ -n ${ASHMEM_CACHE:-} ]]; then
+	CACHE=$ASHMEM_CACHE
+elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
+	CACHE=$XDG_CACHE_HOME/ashmem
+elif [[ -n ${HOME:-} ]]; then
+	CACHE=$HOME/.cache/ashmem
+else
+	CACHE=/var/cache/ashmem
+fi
+
+# Build copies, initramfs images and logs: in the tree, git-ignored.
+OUT=${ASHMEM_OUT:-$REPO/build}
+
+# The Debian kernel series we test against, oldest first.
+ALL_SERIES="6.1 6.12"
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need_root() {
+	[[ $(id -u) -eq 0 ]] || die "run as root: it installs Debian packages"
+}
+
+# apt must not stop to ask, and waits for another apt to finish rather
+# than failing on the dpkg lock.
+export DEBIAN_FRONTEND=noninteractive
+APT_OPTS=(-q -o DPkg::Lock::Timeout=600)
+
+is_installed() {
+	[[ $(dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
+
+# Refresh the package lists before installing, at most once a day
+# (ASHMEM_APT_MAX_AGE minutes), so repeated runs need no network; a stamp
+# in the cache records the last refresh. apt_update_now refreshes anyway.
+apt_update() {
+	local stamp=$CACHE/apt-update.stamp
+	local age=${ASHMEM_APT_MAX_AGE:-1440}
+
+	if [[ -e $stamp && -n $(find "$stamp" -mmin "-$age" 2>/dev/null) ]]; then
+		return 0
+	fi
+	apt_update_now
+}
+
+apt_update_now() {
+	local stamp=$CACHE/apt-update.stamp
+
+	need_root
+	log "apt-get update"
+	apt-get "${APT_OPTS[@]}" update >&2
+	mkdir -p "$CACHE"
+	touch "$stamp"
+}
+
+# Install the given packages that are not installed yet.
+apt_install() {
+	local pkg missing=()
+
+	for pkg in "$@"; do
+		is_installed "$pkg" || missing+=("$pkg")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+	apt_update
+	log "apt-get install ${missing[*]}"
+	apt-get "${APT_OPTS[@]}" install -y --no-install-recommends \
+		"${missing[@]}" >&2
+}
