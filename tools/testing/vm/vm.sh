@@ -1,0 +1,337 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU with a busybox initramfs, load ashmem.ko, run a
+# guest script, unload the module and judge the kernel log.
+#
+# Usage: vm.sh --kernel VMLINUZ --module ashmem.ko [options] GUEST_SCRIPT
+#   --kernel FILE     kernel image to boot
+#   --config FILE     its .config (default: config-<release> beside it)
+#   --module FILE     the ashmem.ko to load
+#   --file SRC[:DST]  copy SRC into the guest (default /usr/local/bin/NAME);
+#                     may be repeated; programs must be static
+#   --log FILE        console log (default build/vm/console.log)
+#   --status FILE     write the outcome as shell assignments
+#   --timeout SEC     kill the VM after SEC seconds (default 600)
+# Environment: ASHMEM_VM_MEM (MiB, default 512), ASHMEM_VM_SMP (2),
+# ASHMEM_VM_KVM=1 (use KVM instead of TCG), ASHMEM_VM_APPEND (extra
+# kernel command line).
+#
+# The console streams to stdout and to the log. The exit status is 0 only
+# if the module loaded with a 0666 /dev/ashmem, the guest script exited 0,
+# the module unloaded, and the kernel log after the module was loaded holds
+# no warning, oops, leak, lockdep report, stall or hang.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '3,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+
+# Marks the guest prints; the host splits the console on them.
+MARK_LOAD='ashmem-vm: module loading'
+MARK_SCRIPT_BEGIN='ashmem-vm: guest script begin'
+MARK_SCRIPT_END='ashmem-vm: guest script end'
+
+# What a kernel complaint looks like (extended regex, case-sensitive).
+COMPLAINTS='WARNING:|BUG:|Oops|general protection|Kernel panic|KASAN|UBSAN'
+COMPLAINTS+='|kmemleak|unreferenced object'
+COMPLAINTS+='|possible circular locking|possible recursive locking'
+COMPLAINTS+='|inconsistent lock state|lockdep|Call Trace'
+COMPLAINTS+='|list_add corruption|list_del corruption'
+COMPLAINTS+='|RCU stall|rcu_sched self-detected stall|detected stalls on CPU'
+COMPLAINTS+='|hung_task|blocked for more than'
+
+kernel='' config='' module='' script='' statusfile=''
+log=$OUT/vm/console.log
+timeout=600
+files=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kernel)	kernel=$2; shift 2 ;;
+	--config)	config=$2; shift 2 ;;
+	--module)	module=$2; shift 2 ;;
+	--file)		files+=("$2"); shift 2 ;;
+	--log)		log=$2; shift 2 ;;
+	--status)	statusfile=$2; shift 2 ;;
+	--timeout)	timeout=$2; shift 2 ;;
+	-h|--help)	usage ;;
+	-*)		log "unknown option $1"; usage ;;
+	*)		[[ -z $script ]] || usage; script=$1; shift ;;
+	esac
+done
+[[ -n $kernel && -n $module && -n $script ]] || usage
+[[ -r $kernel ]] || die "$kernel: no such kernel image"
+[[ -r $module ]] || die "$module: no such module"
+[[ -r $script ]] || die "$script: no such guest script"
+[[ $timeout =~ ^[0-9]+$ && $timeout -ge 30 ]] ||
+	die "--timeout must be a number of seconds, at least 30"
+if [[ -z $config ]]; then
+	config=$(dirname "$kernel")/config-$(basename "$kernel" | sed 's/^vmlinuz-//')
+fi
+
+mem=${ASHMEM_VM_MEM:-512}
+smp=${ASHMEM_VM_SMP:-2}
+# The guest gives up on its script a while before the host kills the VM,
+# so that a hang still ends with the kernel log printed.
+guest_timeout=$((timeout - 25))
+token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+result_mark="ashmem-vm-result-$token"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ashmem-vm.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# --- initramfs ------------------------------------------------------------
+
+root=$tmp/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib/modules}
+mkdir -p "$root"/{dev,proc,sys,tmp,run,root,etc}
+# The guest has no libc: everything in it must be linked statically.
+is_static() {
+	local out
+
+	out=$(LC_ALL=C ldd "$1" 2>&1 || true)
+	[[ $out == *'not a dynamic executable'* || $out == *'statically linked'* ]]
+}
+is_static /bin/busybox || die "/bin/busybox is not static: install busybox-static"
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(busybox --list-full); do
+	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
+done
+cp "$module" "$root/lib/modules/ashmem.ko"
+cp "$script" "$root/guest-script"
+for f in "${files[@]}"; do
+	src=${f%%:*}
+	dst=/usr/local/bin/$(basename "$src")
+	[[ $f == *:* ]] && dst=${f#*:}
+	[[ -r $src ]] || die "$src: no such file"
+	if [[ -x $src ]] && ! is_static "$src"; then
+		die "$src is not linked statically: the guest has no libc"
+	fi
+	mkdir -p "$root$(dirname "$dst")"
+	cp "$src" "$root$dst"
+done
+# Without this node the kernel starts /init with no console; the init also
+# reopens the console after mounting devtmpfs in case mknod is not allowed.
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+{
+	printf '#!/bin/sh\n'
+	printf '# The init of the ashmem test VM, written by vm.sh.\n'
+	printf 'GUEST_TIMEOUT=%d\n' "$guest_timeout"
+	printf "RESULT_MARK='%s'\n" "$result_mark"
+	printf "MARK_LOAD='%s'\n" "$MARK_LOAD"
+	printf "MARK_SCRIPT_BEGIN='%s'\n" "$MARK_SCRIPT_BEGIN"
+	printf "MARK_SCRIPT_END='%s'\n" "$MARK_SCRIPT_END"
+	cat <<'EOF'
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+
+setup=ok
+fail() {
+	echo "ashmem-vm: FAIL: $*"
+	setup=fail
+}
+
+# Scan kmemleak twice, a few seconds apart (it only reports objects a few
+# seconds old), and print what it found.
+leak_report() {
+	[ -e /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	echo "ashmem-vm: leak report begin"
+	cat /sys/kernel/debug/kmemleak
+	echo "ashmem-vm: leak report end"
+}
+
+# Print the kernel log since the module was loaded, the result line the
+# host looks for, and power off.
+finish() {
+	leak_report
+	echo "ashmem-vm: kernel log begin"
+	dmesg | sed -n "/$MARK_LOAD/,\$p"
+	echo "ashmem-vm: kernel log end"
+	echo "$RESULT_MARK script=$1 setup=$setup"
+	sync
+	poweroff -f
+}
+
+# Runs beside the guest script: on timeout, show the blocked tasks, kill
+# the script's process group, and if it cannot die (stuck in the kernel)
+# finish without it.
+watchdog() {
+	sleep "$GUEST_TIMEOUT"
+	: > /run/timed-out
+	echo "ashmem-vm: FAIL: guest script still running after ${GUEST_TIMEOUT}s"
+	echo w > /proc/sysrq-trigger
+	kill -KILL "-$1"
+	sleep 10
+	if kill -0 "$1" 2>/dev/null; then
+		echo "ashmem-vm: FAIL: guest script cannot be killed"
+		finish timeout
+	fi
+}
+
+echo "ashmem-vm: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
+	"$(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
+
+# Forget what kmemleak found during boot: only our leaks matter.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	echo clear > /sys/kernel/debug/kmemleak
+fi
+
+echo "$MARK_LOAD" > /dev/kmsg
+echo "$MARK_LOAD"
+if ! insmod /lib/modules/ashmem.ko; then
+	fail "insmod ashmem.ko"
+elif [ ! -c /dev/ashmem ]; then
+	fail "/dev/ashmem is missing or not a character device"
+else
+	mode=$(stat -c %a /dev/ashmem)
+	[ "$mode" = 666 ] || fail "/dev/ashmem has mode $mode, not 666"
+	# Android 15+ opens /dev/ashmem<boot_id>; the udev rule makes it.
+	read -r boot_id < /proc/sys/kernel/random/boot_id
+	ln -s /dev/ashmem "/dev/ashmem$boot_id" ||
+		fail "cannot create /dev/ashmem$boot_id"
+fi
+
+status=skipped
+if [ "$setup" = ok ]; then
+	echo "$MARK_SCRIPT_BEGIN"
+	cd /tmp
+	setsid /bin/sh /guest-script </dev/null &
+	spid=$!
+	watchdog "$spid" &
+	wpid=$!
+	wait "$spid"
+	status=$?
+	kill "$wpid" 2>/dev/null
+	[ -e /run/timed-out ] && status=timeout
+	cd /
+	echo "$MARK_SCRIPT_END, status $status"
+
+fi
+if [ -e /sys/module/ashmem ]; then
+	rm -f /dev/ashmem?*
+	if ! rmmod ashmem; then
+		fail "rmmod ashmem"
+	elif [ -e /dev/ashmem ]; then
+		fail "/dev/ashmem is still there after rmmod"
+	fi
+fi
+finish "$status"
+EOF
+} > "$root/init"
+chmod 755 "$root/init" "$root/guest-script"
+
+initrd=$tmp/initrd.gz
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+	gzip -1 > "$initrd"
+
+# --- boot -----------------------------------------------------------------
+
+append="console=ttyS0 panic=-1 quiet printk.time=1 printk.devkmsg=on"
+# Debian 6.12 may build IA32 emulation off by default; the 32-bit tests
+# need it.
+if [[ -r $config ]] &&
+   grep -q '^CONFIG_IA32_EMULATION_DEFAULT_DISABLED=y' "$config"; then
+	append+=" ia32_emulation=on"
+fi
+append+=${ASHMEM_VM_APPEND:+ $ASHMEM_VM_APPEND}
+
+if [[ ${ASHMEM_VM_KVM:-0} == 1 ]]; then
+	accel=(-accel kvm -cpu host)
+else
+	accel=(-accel tcg -cpu max)
+fi
+
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config "${accel[@]}"
+	-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$initrd"
+	-append "$append" -display none -monitor none -serial stdio
+	-no-reboot)
+
+mkdir -p "$(dirname "$log")"
+log "booting $(basename "$kernel"): ${qemu[*]}"
+start=$SECONDS
+set +e
+timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 |
+	sed -u 's/\r$//' | tee "$log"
+rcs=("${PIPESTATUS[@]}")
+set -e
+elapsed=$((SECONDS - start))
+qemu_rc=${rcs[0]}
+
+# --- judge ----------------------------------------------------------------
+
+problems=()
+result=$(grep -a -m1 "^$result_mark " "$log" || true)
+script_status=none setup=none
+if [[ -n $result ]]; then
+	script_status=$(sed -n 's/.* script=\([^ ]*\).*/\1/p' <<<"$result")
+	setup=$(sed -n 's/.* setup=\([^ ]*\).*/\1/p' <<<"$result")
+elif [[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]]; then
+	problems+=("the VM timed out after ${timeout}s")
+else
+	problems+=("the VM stopped before the guest finished (qemu status $qemu_rc)")
+fi
+[[ $setup == fail ]] && problems+=("loading or unloading the module failed")
+if [[ -n $result && $script_status != 0 ]]; then
+	problems+=("the guest script's status is $script_status")
+fi
+
+# Judge the kernel's lines after the module was loaded: everything outside
+# the guest script's output, and inside it only timestamped kernel lines,
+# so that a test's own output cannot look like a complaint.
+complaints=$tmp/complaints
+awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
+    -v end="$MARK_SCRIPT_END" -v result="$result_mark " '
+	!on && index($0, load) { on = 1; next }
+	!on { next }
+	index($0, result) == 1 { next }
+	$0 == begin { script = 1; next }
+	index($0, end) == 1 { script = 0; next }
+	script && $0 !~ /^\[ *[0-9]+\.[0-9]+\]/ { next }
+	{ print NR ": " $0 }
+' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
+ncomplaints=$(wc -l < "$complaints")
+if [[ $ncomplaints -gt 0 ]]; then
+	problems+=("$ncomplaints kernel log lines with complaints")
+fi
+
+if [[ -n $statusfile ]]; then
+	{
+		printf 'VM_FINISHED=%d\n' "$([[ -n $result ]] && echo 1 || echo 0)"
+		printf 'VM_SCRIPT_STATUS=%q\n' "$script_status"
+		printf 'VM_SETUP=%q\n' "$setup"
+		printf 'VM_COMPLAINTS=%d\n' "$ncomplaints"
+		printf 'VM_SECONDS=%d\n' "$elapsed"
+	} > "$statusfile"
+fi
+
+echo
+if [[ ${#problems[@]} -eq 0 ]]; then
+	log "PASS in ${elapsed}s (log: $log)"
+	exit 0
+fi
+if [[ $ncomplaints -gt 0 ]]; then
+	log "kernel complaints after the module was loaded (log line: text):"
+	sed 's/^/    /' "$complaints" >&2
+fi
+for p in "${problems[@]}"; do
+	log "FAIL: $p"
+done
+log "FAIL in ${elapsed}s (log: $log)"
+exit 1
