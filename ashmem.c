@@ -10,6 +10,7 @@
  *
  * Locking
  *
+ *   ashmem_regions_lock	the list of all areas, for debugfs
  *   mmap_lock
  *     area->lock		name, size, prot_mask, creating area->file
  *
@@ -30,6 +31,7 @@
 
 #include <linux/capability.h>
 #include <linux/compat.h>
+#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/interval_tree_generic.h>
@@ -38,6 +40,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/percpu_counter.h>
 #include <linux/personality.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
@@ -50,14 +53,32 @@
 #include "ashmem.h"
 #include "ashmem_compat.h"
 
+#define CREATE_TRACE_POINTS
+#include "ashmem_trace.h"
+
 static struct kmem_cache *ashmem_area_cache;
 static struct kmem_cache *ashmem_range_cache;
 
 /* Unpinned, unpurged ranges, oldest first, per memory cgroup and node. */
 static struct list_lru ashmem_lru;
-/* Pages in the ranges on ashmem_lru. */
-static atomic_long_t ashmem_lru_pages = ATOMIC_LONG_INIT(0);
 static struct shrinker *ashmem_shrinker;
+
+/*
+ * Page counts over all areas, per CPU so that pin and unpin on different
+ * regions do not share a cache line: pages in the ranges on ashmem_lru,
+ * and pages purged and still unpinned.
+ */
+static struct percpu_counter ashmem_lru_pages;
+static struct percpu_counter ashmem_purged_pages;
+/* Totals since load, for debugfs. */
+static atomic_long_t ashmem_purged_total = ATOMIC_LONG_INIT(0);
+static atomic_long_t ashmem_shrinker_scans = ATOMIC_LONG_INIT(0);
+
+static DEFINE_MUTEX(ashmem_regions_lock);	/* protects the two below */
+static LIST_HEAD(ashmem_regions);
+static unsigned long ashmem_nr_regions;
+
+static struct dentry *ashmem_debugfs;
 
 /* ---- Unpinned ranges ---------------------------------------------------- */
 
@@ -79,6 +100,53 @@ static struct ashmem_range *range_next(struct ashmem_range *range)
 	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
 }
 
+static struct ashmem_range *range_first(struct ashmem_area *area)
+{
+	struct rb_node *node = rb_first_cached(&area->ranges);
+
+	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
+}
+
+/* The name userspace gave the region, or the default one. */
+static const char *area_name(const struct ashmem_area *area)
+{
+	const char *name = area->name + ASHMEM_NAME_PREFIX_LEN;
+
+	return *name ? name : ASHMEM_NAME_DEF;
+}
+
+/*
+ * On kernels built to check themselves (CONFIG_DEBUG_VM), checks after
+ * every change that the ranges are ordered, disjoint, inside the region,
+ * never empty or inverted, that no two unpurged ones touch (they would
+ * have merged) and that the counters add up.
+ */
+static void ranges_check(struct ashmem_area *area)
+{
+	pgoff_t end = PAGE_ALIGN((u64)area->size) >> PAGE_SHIFT;
+	pgoff_t unpinned = 0, purged = 0;
+	struct ashmem_range *range, *prev = NULL;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_VM))
+		return;
+	lockdep_assert_held(&area->ranges_lock);
+
+	for (range = range_first(area); range; range = range_next(range)) {
+		WARN_ON_ONCE(range->last < range->start || range->last >= end);
+		if (prev) {
+			WARN_ON_ONCE(prev->last >= range->start);
+			WARN_ON_ONCE(prev->last + 1 == range->start &&
+				     !prev->purged && !range->purged);
+		}
+		unpinned += range_pages(range);
+		if (range->purged)
+			purged += range_pages(range);
+		prev = range;
+	}
+	WARN_ON_ONCE(unpinned != area->unpinned_pages);
+	WARN_ON_ONCE(purged != area->purged_pages);
+}
+
 /* Adds @range to @area; an unpurged range also joins the LRU's tail. */
 static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
 {
@@ -92,9 +160,10 @@ static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
 	area->unpinned_pages += pages;
 	if (range->purged) {
 		area->purged_pages += pages;
+		percpu_counter_add(&ashmem_purged_pages, pages);
 	} else {
 		list_lru_add_obj(&ashmem_lru, &range->lru);
-		atomic_long_add(pages, &ashmem_lru_pages);
+		percpu_counter_add(&ashmem_lru_pages, pages);
 	}
 }
 
@@ -108,9 +177,10 @@ static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 	area->unpinned_pages -= pages;
 	if (range->purged) {
 		area->purged_pages -= pages;
+		percpu_counter_sub(&ashmem_purged_pages, pages);
 	} else {
 		list_lru_del_obj(&ashmem_lru, &range->lru);
-		atomic_long_sub(pages, &ashmem_lru_pages);
+		percpu_counter_sub(&ashmem_lru_pages, pages);
 	}
 }
 
@@ -217,10 +287,12 @@ static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 		mutex_unlock(&area->ranges_lock);
 	}
 	ret = pin_locked(area, start, last, &spare, &dead);
+	ranges_check(area);
 	mutex_unlock(&area->ranges_lock);
 out:
 	ranges_free(&spare);
 	ranges_free(&dead);
+	trace_ashmem_pin(area_name(area), start, last - start + 1, ret);
 	return ret;
 }
 
@@ -325,10 +397,12 @@ static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 		mutex_unlock(&area->ranges_lock);
 	}
 	unpin_locked(area, start, last, &spare, &dead);
+	ranges_check(area);
 	mutex_unlock(&area->ranges_lock);
 out:
 	ranges_free(&spare);
 	ranges_free(&dead);
+	trace_ashmem_unpin(area_name(area), start, last - start + 1, ret);
 	return ret;
 }
 
@@ -372,6 +446,7 @@ struct purge_control {
 	unsigned long target;	/* pages wanted */
 	unsigned long freed;	/* pages purged */
 	bool contended;		/* skipped a busy area */
+	bool by_shrinker;	/* rather than PURGE_ALL_CACHES */
 };
 
 /*
@@ -400,12 +475,17 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	list_lru_isolate(list, item);
 	range->purged = true;
 	area->purged_pages += pages;
-	atomic_long_sub(pages, &ashmem_lru_pages);
+	percpu_counter_sub(&ashmem_lru_pages, pages);
+	percpu_counter_add(&ashmem_purged_pages, pages);
 	kref_get(&area->ref);
 	spin_unlock(lru_lock);
 
 	range_punch(area, range);
+	ranges_check(area);
+	trace_ashmem_purge(area_name(area), range->start, pages,
+			   pc->by_shrinker);
 	pc->freed += pages;
+	atomic_long_add(pages, &ashmem_purged_total);
 	mutex_unlock(&area->ranges_lock);
 	kref_put(&area->ref, ashmem_area_free);
 
@@ -422,25 +502,30 @@ static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 {
 	unsigned long ranges = list_lru_shrink_count(&ashmem_lru, sc);
 	unsigned long all = list_lru_count(&ashmem_lru);
-	long pages = atomic_long_read(&ashmem_lru_pages);
+	unsigned long pages = percpu_counter_read_positive(&ashmem_lru_pages);
+	unsigned long count = 0;
 
-	if (!ranges || !all || pages <= 0)
-		return 0;
-	if (ranges >= all)
-		return pages;
-	return mult_frac((unsigned long)pages, ranges, all);
+	if (ranges && all && pages)
+		count = ranges >= all ? pages : mult_frac(pages, ranges, all);
+	trace_ashmem_shrink_count(sc->nid, count);
+	return count;
 }
 
 static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
-	struct purge_control pc = { .target = sc->nr_to_scan };
+	struct purge_control pc = {
+		.target = sc->nr_to_scan,
+		.by_shrinker = true,
+	};
 
 	/* Truncating shmem pages may recurse into the filesystem. */
 	if (!(sc->gfp_mask & __GFP_FS))
 		return SHRINK_STOP;
 
+	atomic_long_inc(&ashmem_shrinker_scans);
 	list_lru_shrink_walk(&ashmem_lru, sc, ashmem_lru_isolate, &pc);
+	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.freed);
 	if (!pc.freed && pc.contended)
 		return SHRINK_STOP;
 	return pc.freed;
@@ -506,6 +591,7 @@ static int area_create_file(struct ashmem_area *area)
 
 	if (area->file)
 		return 0;
+	/* "dev/ashmem/<name>", or "dev/ashmem" for an unnamed region */
 	if (!area->name[ASHMEM_NAME_PREFIX_LEN])
 		name = ASHMEM_NAME_DEF;
 
@@ -516,6 +602,7 @@ static int area_create_file(struct ashmem_area *area)
 	area_seal_file(area, file);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
+	trace_ashmem_create(area_name(area), area->size);
 	return 0;
 }
 
@@ -582,10 +669,7 @@ static long ashmem_get_name(struct ashmem_area *area, char __user *uname)
 	char name[ASHMEM_NAME_LEN];
 
 	mutex_lock(&area->lock);
-	if (area->name[ASHMEM_NAME_PREFIX_LEN])
-		strscpy(name, area->name + ASHMEM_NAME_PREFIX_LEN, sizeof(name));
-	else
-		strscpy(name, ASHMEM_NAME_DEF, sizeof(name));
+	strscpy(name, area_name(area), sizeof(name));
 	mutex_unlock(&area->lock);
 
 	if (copy_to_user(uname, name, strlen(name) + 1))
@@ -820,10 +904,7 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 
 	mutex_lock(&area->lock);
 	seq_puts(m, "ashmem_name:\t");
-	if (area->name[ASHMEM_NAME_PREFIX_LEN])
-		seq_escape(m, area->name + ASHMEM_NAME_PREFIX_LEN, "\n\\");
-	else
-		seq_puts(m, ASHMEM_NAME_DEF);
+	seq_escape(m, area_name(area), "\n\\");
 	seq_putc(m, '\n');
 	size = area->size;
 	prot_mask = area->prot_mask;
@@ -860,6 +941,12 @@ static int ashmem_open(struct inode *inode, struct file *file)
 	mutex_init(&area->ranges_lock);
 	area->ranges = RB_ROOT_CACHED;
 	kref_init(&area->ref);
+	area->pid = task_tgid_nr(current);
+
+	mutex_lock(&ashmem_regions_lock);
+	list_add_tail(&area->link, &ashmem_regions);
+	ashmem_nr_regions++;
+	mutex_unlock(&ashmem_regions_lock);
 
 	file->private_data = area;
 	return 0;
@@ -868,19 +955,23 @@ static int ashmem_open(struct inode *inode, struct file *file)
 static int ashmem_release(struct inode *inode, struct file *file)
 {
 	struct ashmem_area *area = file->private_data;
-	struct rb_node *node;
+	struct ashmem_range *range;
 	LIST_HEAD(dead);
 
-	mutex_lock(&area->ranges_lock);
-	while ((node = rb_first_cached(&area->ranges))) {
-		struct ashmem_range *range;
+	mutex_lock(&ashmem_regions_lock);
+	list_del(&area->link);
+	ashmem_nr_regions--;
+	mutex_unlock(&ashmem_regions_lock);
 
-		range = rb_entry(node, struct ashmem_range, node);
+	mutex_lock(&area->ranges_lock);
+	while ((range = range_first(area))) {
 		range_remove(area, range);
 		list_add(&range->lru, &dead);
 	}
 	mutex_unlock(&area->ranges_lock);
 	ranges_free(&dead);
+
+	trace_ashmem_release(area_name(area), area->size);
 
 	if (area->file)
 		fput(area->file);
@@ -902,6 +993,88 @@ static const struct file_operations ashmem_fops = {
 	.show_fdinfo	= ashmem_show_fdinfo,
 };
 
+/* ---- debugfs ------------------------------------------------------------ */
+
+static int ashmem_stats_show(struct seq_file *m, void *unused)
+{
+	s64 lru = percpu_counter_sum_positive(&ashmem_lru_pages);
+	s64 purged = percpu_counter_sum_positive(&ashmem_purged_pages);
+
+	/* A snapshot: an open or close may race with it, and that is fine. */
+	seq_printf(m, "regions %lu\n", data_race(ashmem_nr_regions));
+	seq_printf(m, "unpinned_pages %lld\n", lru + purged);
+	seq_printf(m, "purged_pages %lld\n", purged);
+	seq_printf(m, "purged_total %ld\n",
+		   atomic_long_read(&ashmem_purged_total));
+	seq_printf(m, "shrinker_scans %ld\n",
+		   atomic_long_read(&ashmem_shrinker_scans));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ashmem_stats);
+
+static void *ashmem_regions_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&ashmem_regions_lock);
+	return seq_list_start_head(&ashmem_regions, *pos);
+}
+
+static void *ashmem_regions_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &ashmem_regions, pos);
+}
+
+static void ashmem_regions_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&ashmem_regions_lock);
+}
+
+/*
+ * One line per region. The page counts are read without ranges_lock, so
+ * that reading this never holds up pin and unpin.
+ */
+static int ashmem_regions_show(struct seq_file *m, void *v)
+{
+	pgoff_t unpinned, purged;
+	struct ashmem_area *area;
+
+	if (v == &ashmem_regions) {
+		seq_puts(m, "pid size unpinned_pages purged_pages name\n");
+		return 0;
+	}
+	area = list_entry(v, struct ashmem_area, link);
+	/* Racy reads by design, see above */
+	unpinned = data_race(area->unpinned_pages);
+	/* Racy reads by design, see above */
+	purged = data_race(area->purged_pages);
+
+	mutex_lock(&area->lock);
+	seq_printf(m, "%d %zu %lu %lu ", area->pid, area->size, unpinned,
+		   purged);
+	seq_escape(m, area_name(area), "\n\\");
+	seq_putc(m, '\n');
+	mutex_unlock(&area->lock);
+	return 0;
+}
+
+static const struct seq_operations ashmem_regions_sops = {
+	.start	= ashmem_regions_start,
+	.next	= ashmem_regions_next,
+	.stop	= ashmem_regions_stop,
+	.show	= ashmem_regions_show,
+};
+DEFINE_SEQ_ATTRIBUTE(ashmem_regions);
+
+static void ashmem_debugfs_init(void)
+{
+	ashmem_debugfs = debugfs_create_dir("ashmem", NULL);
+	debugfs_create_file("stats", 0444, ashmem_debugfs, NULL,
+			    &ashmem_stats_fops);
+	debugfs_create_file("regions", 0444, ashmem_debugfs, NULL,
+			    &ashmem_regions_fops);
+}
+
+/* ---- Init and exit ------------------------------------------------------ */
+
 static struct miscdevice ashmem_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "ashmem",
@@ -909,15 +1082,21 @@ static struct miscdevice ashmem_misc = {
 	.mode	= 0666,
 };
 
-/* ---- Init and exit ------------------------------------------------------ */
-
 static int __init ashmem_init(void)
 {
-	int ret = -ENOMEM;
+	int ret;
 
+	ret = percpu_counter_init(&ashmem_lru_pages, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = percpu_counter_init(&ashmem_purged_pages, 0, GFP_KERNEL);
+	if (ret)
+		goto err_destroy_lru_pages;
+
+	ret = -ENOMEM;
 	ashmem_area_cache = KMEM_CACHE(ashmem_area, SLAB_ACCOUNT);
 	if (!ashmem_area_cache)
-		return ret;
+		goto err_destroy_purged_pages;
 
 	ashmem_range_cache = KMEM_CACHE(ashmem_range, SLAB_ACCOUNT);
 	if (!ashmem_range_cache)
@@ -938,6 +1117,7 @@ static int __init ashmem_init(void)
 		goto err_destroy_lru;
 
 	shrinker_register(ashmem_shrinker);
+	ashmem_debugfs_init();
 	return 0;
 
 err_destroy_lru:
@@ -948,16 +1128,23 @@ err_destroy_range_cache:
 	kmem_cache_destroy(ashmem_range_cache);
 err_destroy_area_cache:
 	kmem_cache_destroy(ashmem_area_cache);
+err_destroy_purged_pages:
+	percpu_counter_destroy(&ashmem_purged_pages);
+err_destroy_lru_pages:
+	percpu_counter_destroy(&ashmem_lru_pages);
 	return ret;
 }
 
 static void __exit ashmem_exit(void)
 {
+	debugfs_remove_recursive(ashmem_debugfs);
 	misc_deregister(&ashmem_misc);
 	shrinker_free(ashmem_shrinker);
 	list_lru_destroy(&ashmem_lru);
 	kmem_cache_destroy(ashmem_range_cache);
 	kmem_cache_destroy(ashmem_area_cache);
+	percpu_counter_destroy(&ashmem_purged_pages);
+	percpu_counter_destroy(&ashmem_lru_pages);
 }
 
 module_init(ashmem_init);

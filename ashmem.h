@@ -39,6 +39,8 @@
  * @ref:		the open file holds one reference; the shrinker takes
  *			another while it purges, so that unlocking
  *			@ranges_lock never touches freed memory
+ * @link:		on the list of all areas, under ashmem_regions_lock
+ * @pid:		the process that opened it, for debugfs
  */
 struct ashmem_area {
 	struct mutex lock;		/* see above */
@@ -53,6 +55,8 @@ struct ashmem_area {
 	pgoff_t purged_pages;
 
 	struct kref ref;
+	struct list_head link;
+	pid_t pid;
 };
 
 /**
