@@ -264,11 +264,14 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config "${accel[@]}"
 	-no-reboot)
 
 mkdir -p "$(dirname "$log")"
-log "booting $(basename "$kernel"): ${qemu[*]}"
+log "booting $(basename "$kernel") in QEMU (${accel[1]}, $mem MiB," \
+	"$smp CPUs, at most ${timeout}s)"
+printf '# %q' "${qemu[@]}" > "$log"
+printf '\n' >> "$log"
 start=$SECONDS
 set +e
 timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 |
-	sed -u 's/\r$//' | tee "$log"
+	sed -u 's/\r$//' | tee -a "$log"
 rcs=("${PIPESTATUS[@]}")
 set -e
 elapsed=$((SECONDS - start))
