@@ -22,10 +22,15 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 
+# make run KERNEL=6.1 boots the demo on 6.1; make check KERNELS=6.12
+# tests one kernel series.
+KERNEL ?= 6.12
+KERNELS ?= 6.1 6.12
+
 run:
-	tools/testing/vm/run-demo.sh
+	tools/testing/vm/run-demo.sh $(KERNEL)
 
 check:
-	tools/testing/vm/check.sh
+	tools/testing/vm/check.sh $(KERNELS)
 
 .PHONY: all modules clean run check

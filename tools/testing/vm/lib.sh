@@ -76,3 +76,61 @@ apt_install() {
 	apt-get "${APT_OPTS[@]}" install -y --no-install-recommends \
 		"${missing[@]}" >&2
 }
+
+# Copy the module's sources (every file git does not ignore) into a fresh
+# directory DEST, so each kernel gets a clean build and no objects land in
+# the tree.
+copy_sources() {
+	local dest=$1
+
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$REPO" && git ls-files -z -co --exclude-standard |
+			tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
+			tar -xf - -C "$dest"
+	else
+		tar -C "$REPO" --exclude=./.git --exclude=./build -cf - . |
+			tar -xf - -C "$dest"
+	fi
+}
+
+# Files the checks take from Debian's linux-source-6.12 instead of
+# vendoring them: checkpatch.pl with its data, the kselftest harness.
+LINUX_SOURCE_FILES=(
+	scripts/checkpatch.pl
+	scripts/spelling.txt
+	scripts/const_structs.checkpatch
+	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/kselftest.h
+)
+
+# Unpack LINUX_SOURCE_FILES into the cache once per package version (it
+# takes ~15 s to decompress) and print the directory.
+linux_source() {
+	local tarball=/usr/src/linux-source-6.12.tar.xz
+	local ver dir tmp
+
+	ver=$(dpkg-query -W -f '${Version}' linux-source-6.12)
+	dir=$CACHE/linux-source-$ver
+	if [[ ! -e $dir/.complete ]]; then
+		log "unpacking checkpatch and the kselftest harness from $tarball"
+		mkdir -p "$CACHE"
+		tmp=$(mktemp -d "$CACHE/linux-source.XXXXXX")
+		tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
+			"${LINUX_SOURCE_FILES[@]/#/linux-source-6.12/}"
+		touch "$tmp/.complete"
+		rm -rf "$dir"
+		mv "$tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# Build the static demo program (tools/demo) into OUTFILE.
+build_demo() {
+	local outfile=$1
+
+	mkdir -p "$(dirname "$outfile")"
+	gcc -static -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
+		-o "$outfile" "$REPO/tools/demo/ashmem_demo.c"
+}
