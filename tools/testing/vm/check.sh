@@ -1,0 +1,335 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: the project's whole test run.
+#
+# Usage: check.sh [SERIES...]    (default: 6.1 6.12, or $KERNELS)
+#
+# Runs checkpatch --strict on the sources, builds the kselftests 64- and
+# 32-bit, then for each Debian kernel series builds ashmem.ko with W=1 and
+# with sparse (C=2) in a copy of the tree, boots the kernel in QEMU and
+# runs every test binary of both ABIs plus the demo. Ends with a summary
+# table and, on the last line, "N passed, N failed" counting kselftest
+# cases over all kernels and ABIs (a test program that crashed counts its
+# unreported cases as failed; one that could not run at all counts as one
+# failed case). Exits non-zero on any failed test, crash, checkpatch,
+# compiler or sparse warning, VM that did not finish, or kernel complaint.
+# Logs stay in build/check/.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+read -r -a series_list <<<"${*:-${KERNELS:-$ALL_SERIES}}"
+for s in "${series_list[@]}"; do
+	[[ " $ALL_SERIES " == *" $s "* ]] ||
+		die "unknown kernel series '$s' (one of: $ALL_SERIES)"
+done
+
+top=$OUT/check
+timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
+ksft_dir=$REPO/tools/testing/selftests/ashmem
+ABIS="64 32"
+
+problems=()	# what failed, besides test cases
+rows=()		# the summary table
+total_pass=0 total_fail=0 total_skip=0
+start_all=$SECONDS
+
+section() { printf '\n==== %s ====\n' "$*"; }
+problem() { problems+=("$*"); log "FAIL: $*"; }
+
+# Show a log's lines matching a regex, indented, and count them.
+show_matches() {
+	local regex=$1 file=$2 n
+
+	n=$(grep -cE "$regex" "$file" || true)
+	grep -E "$regex" "$file" | sed 's/^/    /' >&2 || true
+	echo "$n"
+}
+
+# --- host tools, sources --------------------------------------------------
+
+section "host packages"
+"$VM_DIR/deps.sh"
+lsrc=$(linux_source)
+rm -rf "$top"
+mkdir -p "$top"
+
+# --- checkpatch -----------------------------------------------------------
+
+CHECKPATCH_FILES=(
+	ashmem.c ashmem.h ashmem_compat.h uapi/linux/ashmem.h
+	tools/testing/selftests/ashmem/*.c
+	tools/demo/ashmem_demo.c
+)
+
+run_checkpatch() {
+	local f out total files=() bad=0
+
+	for f in "${CHECKPATCH_FILES[@]}"; do
+		if [[ -e $REPO/$f ]]; then
+			files+=("$f")
+		else
+			log "checkpatch: $f does not exist yet: skipped"
+		fi
+	done
+	# Run on a copy: in a git tree checkpatch drops a cache file in the
+	# current directory.
+	mkdir -p "$top/checkpatch"
+	(cd "$REPO" && tar -cf - "${files[@]}") | tar -xf - -C "$top/checkpatch"
+	for f in "${files[@]}"; do
+		out=$(cd "$top/checkpatch" && perl "$lsrc/scripts/checkpatch.pl" \
+			--strict --no-tree --show-types --color=never -f "$f" 2>&1) ||
+			true
+		total=$(grep -m1 '^total: ' <<<"$out" || true)
+		if [[ $total =~ ^total:\ 0\ errors,\ 0\ warnings,\ 0\ checks ]]; then
+			printf 'checkpatch: %-40s ok\n' "$f"
+		else
+			printf '%s\n' "$out"
+			printf 'checkpatch: %-40s %s\n' "$f" "${total:-no result}"
+			bad=$((bad + 1))
+		fi
+	done
+	[[ $bad -eq 0 ]] || problem "checkpatch: $bad file(s) with errors, warnings or checks"
+}
+
+section "checkpatch --strict"
+run_checkpatch
+
+# --- user programs ----------------------------------------------------------
+
+progs=()
+section "kselftests and demo"
+if [[ -e $ksft_dir/Makefile ]]; then
+	read -r -a progs <<<"$(make -s -C "$ksft_dir" print-progs)"
+	for abi in $ABIS; do
+		m32=()
+		[[ $abi == 32 ]] && m32=(M32=1)
+		if make -C "$ksft_dir" OUTPUT="$top/selftests/$abi" \
+			KSFT_INC="$lsrc/tools/testing/selftests" "${m32[@]}" \
+			> "$top/selftests-$abi.log" 2>&1; then
+			log "kselftests ($abi-bit) built: ${progs[*]}"
+			if grep -qE 'warning:' "$top/selftests-$abi.log"; then
+				cat "$top/selftests-$abi.log" >&2
+				problem "the $abi-bit kselftests build with warnings"
+			fi
+		else
+			cat "$top/selftests-$abi.log" >&2
+			problem "the $abi-bit kselftests do not build"
+		fi
+	done
+else
+	problem "no kselftests in $ksft_dir"
+fi
+if ! build_demo "$top/ashmem_demo" 2> "$top/demo-build.log"; then
+	cat "$top/demo-build.log" >&2
+	problem "the demo does not build"
+fi
+
+# The guest script: each test binary between markers the host splits on.
+guest=$top/guest.sh
+vm_files=()
+{
+	echo '# Guest script of make check, written by check.sh.'
+	echo 'rc=0'
+	for abi in $ABIS; do
+		for p in "${progs[@]}"; do
+			[[ -x $top/selftests/$abi/$p ]] || continue
+			vm_files+=("$top/selftests/$abi/$p:/opt/ksft/$abi/$p")
+			cat <<-EOF
+			echo "ashmem-check: begin $abi/$p"
+			/opt/ksft/$abi/$p
+			s=\$?
+			echo "ashmem-check: end $abi/$p status \$s"
+			[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
+			EOF
+		done
+	done
+	if [[ -x $top/ashmem_demo ]]; then
+		vm_files+=("$top/ashmem_demo")
+		cat <<-'EOF'
+		if ashmem_demo > /tmp/demo.out 2>&1; then
+			echo "ashmem-check: demo ok"
+		else
+			cat /tmp/demo.out
+			echo "ashmem-check: demo FAILED"
+			rc=1
+		fi
+		EOF
+	fi
+	echo "exit \$rc"
+} > "$guest"
+
+# --- per kernel -----------------------------------------------------------
+
+# Count one program's results from a console log; prints
+# "status pass fail skip note".
+tap_counts() {
+	local log=$1 name=$2
+
+	awk -v begin="ashmem-check: begin $name" \
+	    -v end="ashmem-check: end $name status " '
+		$0 == begin { on = 1; seen = 1; next }
+		!on { next }
+		index($0, end) == 1 { status = substr($0, length(end) + 1); on = 0; next }
+		/^\[ *[0-9]+\.[0-9]+\]/ { next }		# kernel lines
+		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+		/^ok [0-9]+/ {
+			n++
+			if ($0 ~ /# *SKIP/) skip++
+			else pass++
+		}
+		/^not ok [0-9]+/ { n++; fail++ }
+		/^# Totals: / {
+			totals = 1
+			for (i = 3; i <= NF; i++) {
+				split($i, kv, ":")
+				t[kv[1]] = kv[2] + 0
+			}
+		}
+		END {
+			if (!seen) { print "none 0 1 0 not-run"; exit }
+			if (status == "") status = "none"
+			note = "ok"
+			if (totals) {
+				pass = t["pass"] + t["xfail"]
+				fail = t["fail"] + t["xpass"] + t["error"]
+				skip = t["skip"]
+				n = pass + fail + skip
+			}
+			if (plan > n) { fail += plan - n; note = "unfinished" }
+			if (!totals) {
+				if (note == "ok") note = "no-totals"
+				if (fail == 0) fail = 1
+			}
+			if (note == "ok" && fail) note = "FAILED"
+			if (status != "0" && status != "4") {
+				if (note == "ok") note = "exit-status-" status
+				if (fail == 0) fail = 1
+			}
+			print status, pass + 0, fail + 0, skip + 0, note
+		}
+	' "$log"
+}
+
+add_row() {	# kernel abi program pass fail skip result
+	rows+=("$(printf '%-24s %-3s %-16s %5s %5s %5s  %s' "$@")")
+}
+
+# Record every test program of a kernel as not run (build or boot failed).
+rows_not_run() {
+	local kver=$1 why=$2 abi p
+
+	for abi in $ABIS; do
+		for p in "${progs[@]}"; do
+			add_row "$kver" "$abi" "$p" 0 1 0 "$why"
+			total_fail=$((total_fail + 1))
+		done
+	done
+}
+
+check_kernel() {
+	local series=$1 kvars dir t0 n build_s sparse_s
+	local VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none
+	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG
+	local abi p counts status pass fail skip note vm_ok=1
+
+	section "Debian $series kernel"
+	if ! kvars=$("$VM_DIR/kernel.sh" "$series"); then
+		problem "$series: cannot get the Debian kernel"
+		rows_not_run "$series" "no kernel"
+		return
+	fi
+	eval "$kvars"
+	dir=$top/$KVER
+	copy_sources "$dir/src"
+
+	log "$KVER: building ashmem.ko (W=1)"
+	t0=$SECONDS
+	if ! make -C "$KDIR" M="$dir/src" W=1 modules > "$dir/build.log" 2>&1; then
+		cat "$dir/build.log" >&2
+		problem "$KVER: the module does not build (log: $dir/build.log)"
+		rows_not_run "$KVER" "build failed"
+		return
+	fi
+	build_s=$((SECONDS - t0))
+	n=$(show_matches '(warning|WARNING|error):' "$dir/build.log")
+	[[ $n -eq 0 ]] || problem "$KVER: $n compiler warning(s) with W=1"
+	if ! modinfo -F vermagic "$dir/src/ashmem.ko" | grep -q "^$KVER "; then
+		problem "$KVER: ashmem.ko was not built for $KVER"
+	fi
+
+	log "$KVER: sparse (C=2)"
+	t0=$SECONDS
+	if ! make -C "$KDIR" M="$dir/src" W=1 C=2 modules > "$dir/sparse.log" 2>&1; then
+		cat "$dir/sparse.log" >&2
+		problem "$KVER: the sparse build fails (log: $dir/sparse.log)"
+	fi
+	sparse_s=$((SECONDS - t0))
+	n=$(show_matches '(warning|error):' "$dir/sparse.log")
+	[[ $n -eq 0 ]] || problem "$KVER: $n sparse warning(s)"
+	log "$KVER: build ${build_s}s, sparse ${sparse_s}s"
+
+	local args=()
+	for p in "${vm_files[@]}"; do
+		args+=(--file "$p")
+	done
+	"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
+		--module "$dir/src/ashmem.ko" "${args[@]}" \
+		--log "$dir/console.log" --status "$dir/vm.status" \
+		--timeout "$timeout" "$guest" || vm_ok=0
+	# shellcheck source=/dev/null
+	[[ -e $dir/vm.status ]] && . "$dir/vm.status"
+	[[ $VM_FINISHED == 1 ]] || problem "$KVER: the VM did not finish"
+	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
+		problem "$KVER: loading, checking or unloading the module failed"
+	[[ $VM_COMPLAINTS -eq 0 ]] ||
+		problem "$KVER: $VM_COMPLAINTS kernel complaint line(s) after loading"
+	[[ $vm_ok == 1 || $VM_SCRIPT_STATUS != timeout ]] ||
+		problem "$KVER: the tests did not end within ${timeout}s"
+	if grep -q '^ashmem-check: demo FAILED' "$dir/console.log"; then
+		problem "$KVER: the demo failed"
+	fi
+
+	for abi in $ABIS; do
+		for p in "${progs[@]}"; do
+			if [[ ! -x $top/selftests/$abi/$p ]]; then
+				add_row "$KVER" "$abi" "$p" 0 1 0 "not built"
+				total_fail=$((total_fail + 1))
+				continue
+			fi
+			counts=$(tap_counts "$dir/console.log" "$abi/$p")
+			read -r status pass fail skip note <<<"$counts"
+			add_row "$KVER" "$abi" "$p" "$pass" "$fail" "$skip" "$note"
+			total_pass=$((total_pass + pass))
+			total_fail=$((total_fail + fail))
+			total_skip=$((total_skip + skip))
+			[[ $note == ok ]] ||
+				problem "$KVER: $abi-bit $p: $note (exit status $status)"
+		done
+	done
+	rows+=("$(printf '%-24s build %ss, sparse %ss, VM %ss' "$KVER" \
+		"$build_s" "$sparse_s" "$VM_SECONDS")")
+}
+
+for s in "${series_list[@]}"; do
+	check_kernel "$s"
+done
+
+# --- summary ----------------------------------------------------------------
+
+section "summary"
+printf '%-24s %-3s %-16s %5s %5s %5s  %s\n' \
+	kernel abi program pass fail skip result
+for r in "${rows[@]}"; do
+	printf '%s\n' "$r"
+done
+echo
+if [[ ${#problems[@]} -gt 0 ]]; then
+	echo "problems:"
+	printf '  - %s\n' "${problems[@]}"
+fi
+echo "make check took $((SECONDS - start_all))s; logs in $top"
+echo "$total_skip skipped"
+echo "$total_pass passed, $total_fail failed"
+[[ ${#problems[@]} -eq 0 && $total_fail -eq 0 ]]
