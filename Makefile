@@ -6,6 +6,7 @@
 #   make KDIR=<tree>     build it against any kernel build tree
 #   make run             boot a Debian kernel in QEMU, load it, run a demo
 #   make check           build and run the kselftests on every target kernel
+#   make bench           measure it in QEMU and print a table of ratios
 #
 # run and check install what they need (QEMU, busybox, Debian kernels) and
 # never load the module into the host kernel.
@@ -33,4 +34,7 @@ run:
 check:
 	tools/testing/vm/check.sh $(KERNELS)
 
-.PHONY: all modules clean run check
+bench:
+	tools/testing/bench/bench.sh
+
+.PHONY: all modules clean run check bench

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ashmem_bench: measures ashmem against itself and against memfd in one
+ * run and prints ratios, which mean something even under emulation where
+ * absolute times do not. Runs inside the VM (make bench); needs root for
+ * PURGE_ALL_CACHES.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ashmem.h>
+
+#define REPS		7	/* each timing is the median of this many */
+#define PURGE_REPS	3	/* purges touch up to 256 MiB each */
+#define MANY_RANGES	65536
+
+static long page_size;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static int ashmem_region(size_t size)
+{
+	int fd = open("/dev/ashmem", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /dev/ashmem");
+	if (ioctl(fd, ASHMEM_SET_SIZE, size) < 0)
+		die("ASHMEM_SET_SIZE");
+	return fd;
+}
+
+static int memfd_region(size_t size)
+{
+	int fd = memfd_create("bench", MFD_CLOEXEC);
+
+	if (fd < 0)
+		die("memfd_create");
+	if (ftruncate(fd, size) < 0)
+		die("ftruncate");
+	return fd;
+}
+
+static char *map(int fd, size_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+static void range_ioctl(int fd, unsigned long cmd, size_t page, size_t pages)
+{
+	struct ashmem_pin pin = {
+		.offset = page * page_size,
+		.len = pages * page_size,
+	};
+
+	if (ioctl(fd, cmd, &pin) < 0)
+		die("ASHMEM range ioctl");
+}
+
+/* Seconds per page to fault in a fresh mapping of @pages, write faults. */
+static double fault_cost(bool ashmem, size_t pages)
+{
+	size_t size = pages * page_size;
+	int fd = ashmem ? ashmem_region(size) : memfd_region(size);
+	char *p = map(fd, size);
+	double t;
+	size_t i;
+
+	t = now();
+	for (i = 0; i < pages; i++)
+		p[i * page_size] = 1;
+	t = now() - t;
+	munmap(p, size);
+	close(fd);
+	return t / pages;
+}
+
+/* Seconds per create, size, map, touch, unmap and close of one region. */
+static double lifecycle_cost(bool ashmem, int rounds)
+{
+	size_t size = 4 * page_size;
+	double t = now();
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		int fd = ashmem ? ashmem_region(size) : memfd_region(size);
+		char *p = map(fd, size);
+
+		p[0] = 1;
+		munmap(p, size);
+		close(fd);
+	}
+	return (now() - t) / rounds;
+}
+
+/*
+ * A region with @ranges unpinned single pages (every other page), plus
+ * room after them for the page the timings work on.
+ */
+static int region_with_ranges(size_t ranges, size_t *test_page, char **map_out,
+			      size_t *size_out)
+{
+	size_t pages = 2 * MANY_RANGES + 8;
+	size_t size = pages * page_size;
+	int fd = ashmem_region(size);
+	size_t i;
+
+	*map_out = map(fd, size);
+	*size_out = size;
+	for (i = 0; i < ranges; i++)
+		range_ioctl(fd, ASHMEM_UNPIN, 2 * i + 1, 1);
+	*test_page = 2 * MANY_RANGES + 4;
+	return fd;
+}
+
+struct range_costs {
+	double unpin_pin[REPS];
+	double status[REPS];
+};
+
+/* One round of timings on a region made by region_with_ranges(). */
+static void time_ranges(int fd, size_t test_page, int rounds,
+			struct range_costs *c, int rep)
+{
+	double t = now();
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		range_ioctl(fd, ASHMEM_UNPIN, test_page, 1);
+		range_ioctl(fd, ASHMEM_PIN, test_page, 1);
+	}
+	c->unpin_pin[rep] = (now() - t) / rounds;
+
+	/* A pinned page in the middle of the unpinned ones. */
+	t = now();
+	for (i = 0; i < rounds; i++)
+		range_ioctl(fd, ASHMEM_GET_PIN_STATUS, MANY_RANGES, 1);
+	c->status[rep] = (now() - t) / rounds;
+}
+
+/* Pin, unpin and status with one unpinned range and with MANY_RANGES. */
+static void range_costs(int rounds, struct range_costs *one,
+			struct range_costs *many)
+{
+	size_t test_page, size_one, size_many;
+	char *p_one, *p_many;
+	int fd_one, fd_many, r;
+
+	fd_one = region_with_ranges(1, &test_page, &p_one, &size_one);
+	fd_many = region_with_ranges(MANY_RANGES, &test_page, &p_many,
+				     &size_many);
+	for (r = 0; r < REPS; r++) {	/* interleaved, so drift hits both */
+		time_ranges(fd_one, test_page, rounds, one, r);
+		time_ranges(fd_many, test_page, rounds, many, r);
+	}
+	munmap(p_one, size_one);
+	close(fd_one);
+	munmap(p_many, size_many);
+	close(fd_many);
+}
+
+/*
+ * Seconds per range for PURGE_ALL_CACHES over @ranges one-page ranges,
+ * their pages written first if @touch.
+ */
+static double purge_cost(size_t ranges, bool touch)
+{
+	double costs[PURGE_REPS];
+	size_t size = 2 * ranges * page_size;
+	int r;
+
+	for (r = 0; r < PURGE_REPS; r++) {
+		int fd = ashmem_region(size);
+		char *p = map(fd, size);
+		double t;
+		size_t i;
+
+		for (i = 0; i < ranges; i++) {
+			if (touch)
+				p[(2 * i + 1) * page_size] = 1;
+			range_ioctl(fd, ASHMEM_UNPIN, 2 * i + 1, 1);
+		}
+		t = now();
+		if (ioctl(fd, ASHMEM_PURGE_ALL_CACHES) < 0)
+			die("ASHMEM_PURGE_ALL_CACHES");
+		costs[r] = (now() - t) / ranges;
+		munmap(p, size);
+		close(fd);
+	}
+	return median(costs, PURGE_REPS);
+}
+
+struct worker {
+	pthread_t thread;
+	double seconds;
+	unsigned long ops;
+};
+
+static void *unpin_pin_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t size = 64 * page_size;
+	int fd = ashmem_region(size);
+	char *p = map(fd, size);
+	double end = now() + w->seconds;
+	unsigned long ops = 0;
+
+	while (now() < end) {
+		size_t page = ops % 64;
+
+		range_ioctl(fd, ASHMEM_UNPIN, page, 1);
+		range_ioctl(fd, ASHMEM_PIN, page, 1);
+		ops++;
+	}
+	w->ops = ops;
+	munmap(p, size);
+	close(fd);
+	return NULL;
+}
+
+/* unpin+pin pairs per second, @threads threads on a region each. */
+static double unpin_pin_rate(int threads, double seconds)
+{
+	struct worker w[2];
+	unsigned long ops = 0;
+	int i;
+
+	for (i = 0; i < threads; i++) {
+		w[i].seconds = seconds;
+		if (pthread_create(&w[i].thread, NULL, unpin_pin_worker, &w[i]))
+			die("pthread_create");
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(w[i].thread, NULL);
+		ops += w[i].ops;
+	}
+	return ops / seconds;
+}
+
+static void row(const char *what, double ours, const char *ours_unit,
+		double base, const char *base_what, double ratio,
+		const char *target)
+{
+	printf("| %-44s | %10.2f %-4s | %10.2f %-4s %-12s | %7.2f | %-8s |\n",
+	       what, ours, ours_unit, base, ours_unit, base_what, ratio,
+	       target);
+}
+
+int main(void)
+{
+	double a[REPS], m[REPS];
+	struct range_costs one, many;
+	double fa, fm, la, lm, p1k, p64k, e1k, e64k, r1, r2;
+	int r;
+
+	page_size = sysconf(_SC_PAGESIZE);
+
+	for (r = 0; r < REPS; r++) {	/* interleaved, so drift hits both */
+		a[r] = fault_cost(true, 4096);
+		m[r] = fault_cost(false, 4096);
+	}
+	fa = median(a, REPS);
+	fm = median(m, REPS);
+
+	for (r = 0; r < REPS; r++) {
+		a[r] = lifecycle_cost(true, 200);
+		m[r] = lifecycle_cost(false, 200);
+	}
+	la = median(a, REPS);
+	lm = median(m, REPS);
+
+	range_costs(2000, &one, &many);
+
+	p1k = purge_cost(1024, true);
+	p64k = purge_cost(MANY_RANGES, true);
+	e1k = purge_cost(1024, false);
+	e64k = purge_cost(MANY_RANGES, false);
+
+	r1 = unpin_pin_rate(1, 2.0);
+	r2 = unpin_pin_rate(2, 2.0);
+
+	printf("| %-44s | %15s | %28s | %7s | %-8s |\n", "measure", "ashmem",
+	       "baseline", "ratio", "target");
+	printf("|%s|%s|%s|%s|%s|\n", "----------------------------------------------",
+	       "-----------------", "------------------------------",
+	       "---------", "----------");
+	row("first-touch fault, per page", fa * 1e6, "us", fm * 1e6,
+	    "(memfd)", fa / fm, "<= 1.05");
+	row("open+size+mmap+touch+munmap+close", la * 1e6, "us", lm * 1e6,
+	    "(memfd)", la / lm, "<= 1.10");
+	fa = median(many.unpin_pin, REPS);
+	fm = median(one.unpin_pin, REPS);
+	row("unpin+pin, 65536 ranges vs 1", fa * 1e6, "us", fm * 1e6,
+	    "(1 range)", fa / fm, "<= 2.0");
+	fa = median(many.status, REPS);
+	fm = median(one.status, REPS);
+	row("GET_PIN_STATUS, 65536 ranges vs 1", fa * 1e6, "us", fm * 1e6,
+	    "(1 range)", fa / fm, "<= 2.0");
+	row("PURGE_ALL_CACHES per range, 64k vs 1k", p64k * 1e6, "us",
+	    p1k * 1e6, "(1k ranges)", p64k / p1k, "report");
+	row("  the same, pages never touched", e64k * 1e6, "us", e1k * 1e6,
+	    "(1k ranges)", e64k / e1k, "report");
+	row("unpin+pin/s, 2 threads on 2 regions vs 1", r2 / 1e3, "k/s",
+	    r1 / 1e3, "(1 thread)", r2 / r1, ">= 1.8");
+	return 0;
+}

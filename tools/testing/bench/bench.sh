@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: build ashmem.ko for a Debian kernel (KERNEL=6.12 by default,
+# or 6.1), boot it in QEMU with the module loaded and run ashmem_bench,
+# which prints a table of ratios measured in that one run. A report, not
+# a test: it fails only if the benchmark cannot run.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../vm/lib.sh
+. "$here/../vm/lib.sh"
+
+series=${1:-${KERNEL:-6.12}}
+
+"$VM_DIR/deps.sh"
+kvars=$("$VM_DIR/kernel.sh" "$series")
+eval "$kvars"
+
+dir=$OUT/bench/$KVER
+log "building ashmem.ko and ashmem_bench for $KVER"
+copy_sources "$dir/src"
+if ! make -s -C "$KDIR" M="$dir/src" modules > "$dir/build.log" 2>&1; then
+	cat "$dir/build.log" >&2
+	die "the module does not build for $KVER (log: $dir/build.log)"
+fi
+gcc -static -O2 -pthread -Wall -Wextra -Werror -I"$REPO/uapi" \
+	-o "$dir/ashmem_bench" "$here/ashmem_bench.c"
+
+cat > "$dir/guest.sh" <<'GUEST'
+# Guest script of make bench.
+echo "ashmem_bench on $(uname -r), $(nproc) CPUs"
+ashmem_bench
+GUEST
+
+# 64k touched pages at once need more than the default 512 MiB.
+ASHMEM_VM_MEM=${ASHMEM_VM_MEM:-1024} exec "$VM_DIR/vm.sh" \
+	--kernel "$VMLINUZ" --config "$KCONFIG" \
+	--module "$dir/src/ashmem.ko" --file "$dir/ashmem_bench" \
+	--log "$dir/console.log" --timeout "${ASHMEM_BENCH_TIMEOUT:-1200}" \
+	"$dir/guest.sh"
