@@ -231,6 +231,7 @@ rows_not_run() {
 check_kernel() {
 	local series=$1 kvars dir t0 n build_s sparse_s
 	local VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none
+	local VM_OOM_KILLS=0
 	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG
 	local abi p counts status pass fail skip note vm_ok=1
 
@@ -308,8 +309,8 @@ check_kernel() {
 				problem "$KVER: $abi-bit $p: $note (exit status $status)"
 		done
 	done
-	rows+=("$(printf '%-24s build %ss, sparse %ss, VM %ss' "$KVER" \
-		"$build_s" "$sparse_s" "$VM_SECONDS")")
+	rows+=("$(printf '%-24s build %ss, sparse %ss, VM %ss, OOM kills %s' \
+		"$KVER" "$build_s" "$sparse_s" "$VM_SECONDS" "$VM_OOM_KILLS")")
 }
 
 for s in "${series_list[@]}"; do

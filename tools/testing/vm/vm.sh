@@ -298,17 +298,32 @@ fi
 # Judge the kernel's lines after the module was loaded: everything outside
 # the guest script's output, and inside it only timestamped kernel lines,
 # so that a test's own output cannot look like a complaint.
+#
+# The stress tests press on memory with a hog the OOM killer is meant to
+# pick, and an OOM report dumps a stack: its "Call Trace" is not judged,
+# the rest of the report is. OOM kills are counted and shown.
 complaints=$tmp/complaints
+ooms=$tmp/ooms
 awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
-    -v end="$MARK_SCRIPT_END" -v result="$result_mark " '
+    -v end="$MARK_SCRIPT_END" -v result="$result_mark " -v ooms="$ooms" '
 	!on && index($0, load) { on = 1; next }
 	!on { next }
 	index($0, result) == 1 { next }
 	$0 == begin { script = 1; next }
 	index($0, end) == 1 { script = 0; next }
 	script && $0 !~ /^\[ *[0-9]+\.[0-9]+\]/ { next }
+	/ invoked oom-killer: / { oom = 1 }
+	/[Oo]ut of memory: Killed process/ { oom = 0; print NR ": " $0 > ooms }
+	oom && /Call Trace/ { next }
 	{ print NR ": " $0 }
 ' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
+touch "$ooms"
+# The console and the kernel log dump show the same kill twice.
+nooms=$(sed 's/^[0-9]*: //' "$ooms" | sort -u | wc -l)
+if [[ $nooms -gt 0 ]]; then
+	log "note: the OOM killer ran $nooms time(s) after the module was loaded:"
+	sed 's/^[0-9]*: //' "$ooms" | sort -u | sed 's/^/    /' >&2
+fi
 ncomplaints=$(wc -l < "$complaints")
 if [[ $ncomplaints -gt 0 ]]; then
 	problems+=("$ncomplaints kernel log lines with complaints")
@@ -320,6 +335,7 @@ if [[ -n $statusfile ]]; then
 		printf 'VM_SCRIPT_STATUS=%q\n' "$script_status"
 		printf 'VM_SETUP=%q\n' "$setup"
 		printf 'VM_COMPLAINTS=%d\n' "$ncomplaints"
+		printf 'VM_OOM_KILLS=%d\n' "$nooms"
 		printf 'VM_SECONDS=%d\n' "$elapsed"
 	} > "$statusfile"
 fi
