@@ -16,16 +16,21 @@
 # ASHMEM_VM_KVM=1 (use KVM instead of TCG), ASHMEM_VM_APPEND (extra
 # kernel command line).
 #
-# The console streams to stdout and to the log. The exit status is 0 only
-# if the module loaded with a 0666 /dev/ashmem, the guest script exited 0,
-# the module unloaded, and the kernel log after the module was loaded holds
-# no warning, oops, leak, lockdep report, stall or hang.
+# The console streams to stdout and to the log. The exit status is the
+# guest script's if that is not 0 (124 if it timed out); otherwise it is 0
+# only if the module loaded with a 0666 /dev/ashmem, the module unloaded,
+# the guest finished, and the kernel log after the module was loaded holds
+# no warning, oops, leak, lockdep report, stall or hang (else 1).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '3,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+# Print the comment at the top of this file, without the SPDX line.
+usage() {
+	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0" >&2
+	exit 2
+}
 
 # Marks the guest prints; the host splits the console on them.
 MARK_LOAD='ashmem-vm: module loading'
@@ -353,4 +358,8 @@ for p in "${problems[@]}"; do
 	log "FAIL: $p"
 done
 log "FAIL in ${elapsed}s (log: $log)"
-exit 1
+case $script_status in
+timeout)		exit 124 ;;
+0|none|skipped)		exit 1 ;;
+*)			exit $((script_status > 255 ? 1 : script_status)) ;;
+esac
