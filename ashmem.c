@@ -80,6 +80,13 @@ static unsigned long ashmem_nr_regions;
 
 static struct dentry *ashmem_debugfs;
 
+/*
+ * Allocations made on userspace's behalf: when the caller's memory cgroup
+ * or the machine is out of memory, the caller gets ENOMEM rather than
+ * the OOM killer being sent after a task.
+ */
+#define ASHMEM_GFP	(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /* ---- Unpinned ranges ---------------------------------------------------- */
 
 #define RANGE_START(range)	((range)->start)
@@ -204,7 +211,7 @@ static int ranges_reserve(struct list_head *spare, unsigned int *nr,
 
 	while (*nr < want) {
 		range = kmem_cache_alloc_lru(ashmem_range_cache, &ashmem_lru,
-					     GFP_KERNEL);
+					     ASHMEM_GFP);
 		if (!range)
 			return -ENOMEM;
 		list_add(&range->lru, spare);
@@ -931,7 +938,7 @@ static int ashmem_open(struct inode *inode, struct file *file)
 {
 	struct ashmem_area *area;
 
-	area = kmem_cache_zalloc(ashmem_area_cache, GFP_KERNEL);
+	area = kmem_cache_zalloc(ashmem_area_cache, ASHMEM_GFP);
 	if (!area)
 		return -ENOMEM;
 
