@@ -7,6 +7,7 @@
 #   make run             boot a Debian kernel in QEMU, load it, run a demo
 #   make check           build and run the kselftests on every target kernel
 #   make bench           measure it in QEMU and print a table of ratios
+#   make install         install it for KVER: modules_install, depmod, udev
 #
 # run and check install what they need (QEMU, busybox, Debian kernels) and
 # never load the module into the host kernel.
@@ -38,3 +39,5 @@ bench:
 	tools/testing/bench/bench.sh
 
 .PHONY: all modules clean run check bench
+
+include $(CURDIR)/tools/mk/install.mk
