@@ -8,6 +8,8 @@
 #   make check           build and run the kselftests on every target kernel
 #   make bench           measure it in QEMU and print a table of ratios
 #   make install         install it for KVER: modules_install, depmod, udev
+#   make dkms-install    register it with DKMS and install it for KVER
+#   make check-dkms      build it with Debian's dkms for every target kernel
 #
 # run and check install what they need (QEMU, busybox, Debian kernels) and
 # never load the module into the host kernel.
@@ -41,3 +43,4 @@ bench:
 .PHONY: all modules clean run check bench
 
 include $(CURDIR)/tools/mk/install.mk
+include $(CURDIR)/tools/mk/dkms.mk
