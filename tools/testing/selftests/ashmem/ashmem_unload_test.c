@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unloading ashmem is refused while a region file is open, and harmless
+ * once only mappings are left: they belong to shmem, not to the module.
+ * The tests unload the module and load it again from ASHMEM_KO (default
+ * /lib/modules/ashmem.ko, where the VM runner puts it), so they need root
+ * and must not run beside other ashmem tests.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "ashmem_common.h"
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags);
+}
+
+/* Loads the module again, or fails the test. */
+static void reload(struct __test_metadata *_metadata)
+{
+	const char *path = getenv("ASHMEM_KO");
+	struct stat st;
+	int fd, i;
+
+	fd = open(path ? path : "/lib/modules/ashmem.ko", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open the module: %s", strerror(errno));
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
+		TH_LOG("finit_module: %s", strerror(errno));
+	close(fd);
+	/* devtmpfs creates the node asynchronously. */
+	for (i = 0; i < 100 && stat(ASHMEM_DEV, &st); i++)
+		usleep(10000);
+	ASSERT_EQ(0, stat(ASHMEM_DEV, &st));
+}
+
+/* Skips unless the module can be unloaded and loaded again here. */
+static bool can_reload(struct __test_metadata *_metadata)
+{
+	const char *path = getenv("ASHMEM_KO");
+
+	if (geteuid())
+		SKIP(return false, "needs root");
+	if (access(path ? path : "/lib/modules/ashmem.ko", R_OK))
+		SKIP(return false, "no module file to load again");
+	if (access("/sys/module/ashmem", F_OK))
+		SKIP(return false, "ashmem is not a loaded module");
+	return true;
+}
+
+FIXTURE(unload) {
+	bool ready;
+};
+
+FIXTURE_SETUP(unload)
+{
+	self->ready = can_reload(_metadata);
+}
+
+/* Whatever happened, the tests after this one get their module back. */
+FIXTURE_TEARDOWN(unload)
+{
+	if (self->ready && access("/sys/module/ashmem", F_OK))
+		reload(_metadata);
+}
+
+TEST_F(unload, is_refused_while_a_region_is_open)
+{
+	int fd;
+
+	if (!self->ready)
+		return;
+	fd = open_region(_metadata);
+	ASSERT_EQ(-1, delete_module("ashmem", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(fd);
+}
+
+/* The path of /proc/self/map_files for the mapping at @map of @len. */
+static void map_files_path(char *path, size_t size, void *map, size_t len)
+{
+	snprintf(path, size, "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)map, (unsigned long)map + len);
+}
+
+TEST_F(unload, with_live_mappings_is_harmless)
+{
+	size_t pages = 8, len = pages * page_size();
+	unsigned char *map, *again;
+	char path[PATH_MAX];
+	int fd, file, sync[2];
+	pid_t child;
+	char c;
+
+	if (!self->ready)
+		return;
+	map = new_mapped_region(_metadata, len, &fd);
+	ASSERT_NE(NULL, map);
+	fill_pages(map, 0, pages / 2, 5);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, pipe(sync));
+
+	/* A child keeps its own copy of the mapping across the unload. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		ASSERT_EQ(1, read(sync[0], &c, 1));
+		ASSERT_TRUE(pages_hold(map, 0, pages / 2, 5));
+		fill_pages(map, pages / 2, pages / 2, 6);
+		_exit(0);
+	}
+
+	ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
+		TH_LOG("delete_module: %s", strerror(errno));
+
+	/* The mappings work on: old pages, new faults, the child. */
+	EXPECT_TRUE(pages_hold(map, 0, pages / 2, 5));
+	ASSERT_EQ(1, write(sync[1], "g", 1));
+	ASSERT_EQ(0, wait_exit_code(child));
+	EXPECT_TRUE(pages_hold(map, pages / 2, pages / 2, 6));
+
+	/* Reopening the memory through map_files reaches shmem only. */
+	map_files_path(path, sizeof(path), map, len);
+	file = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, file) TH_LOG("open %s: %s", path, strerror(errno));
+	again = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0);
+	ASSERT_NE(MAP_FAILED, again);
+	EXPECT_TRUE(pages_hold(again, 0, pages / 2, 5));
+	again[0] = 42;
+	EXPECT_EQ(42, map[0]);
+	munmap(again, len);
+	close(file);
+	munmap(map, len);
+
+	/* And the module comes back as new. */
+	reload(_metadata);
+	fd = open_region(_metadata);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
