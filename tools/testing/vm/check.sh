@@ -171,7 +171,9 @@ tap_counts() {
 	    -v end="ashmem-check: end $name status " '
 		$0 == begin { on = 1; seen = 1; next }
 		!on { next }
-		index($0, end) == 1 { status = substr($0, length(end) + 1); on = 0; next }
+		index($0, end) == 1 { status = substr($0, length(end) + 1) }
+		/^ashmem-check: / { on = 0; next }	# the next program
+		/^ashmem-vm: / { on = 0; next }		# the guest script ended
 		/^\[ *[0-9]+\.[0-9]+\]/ { next }		# kernel lines
 		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
 		/^ok [0-9]+/ {
@@ -190,23 +192,27 @@ tap_counts() {
 		END {
 			if (!seen) { print "none 0 1 0 not-run"; exit }
 			if (status == "") status = "none"
-			note = "ok"
 			if (totals) {
 				pass = t["pass"] + t["xfail"]
 				fail = t["fail"] + t["xpass"] + t["error"]
 				skip = t["skip"]
 				n = pass + fail + skip
 			}
-			if (plan > n) { fail += plan - n; note = "unfinished" }
-			if (!totals) {
-				if (note == "ok") note = "no-totals"
-				if (fail == 0) fail = 1
+			# The most telling note wins.
+			note = fail ? "FAILED" : "ok"
+			if (status == "none")
+				note = "did-not-end"
+			else if (status != "0" && status != "4" &&
+				 !(status == "1" && fail))
+				note = "exit-status-" status
+			if (plan > n) {
+				fail += plan - n
+				note = "unfinished"
 			}
-			if (note == "ok" && fail) note = "FAILED"
-			if (status != "0" && status != "4") {
-				if (note == "ok") note = "exit-status-" status
-				if (fail == 0) fail = 1
-			}
+			if (!totals)
+				note = "no-Totals-line"
+			if (note != "ok" && !fail)
+				fail = 1
 			print status, pass + 0, fail + 0, skip + 0, note
 		}
 	' "$log"
