@@ -503,17 +503,22 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 /*
  * list_lru counts ranges, reclaim wants pages: scale this list's share of
  * the ranges by the average range size. Exact while there is one list.
+ * The page count is summed, not read: a read may miss up to a batch per
+ * CPU, and a few unpinned pages would then never be purged.
  */
 static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
 {
 	unsigned long ranges = list_lru_shrink_count(&ashmem_lru, sc);
-	unsigned long all = list_lru_count(&ashmem_lru);
-	unsigned long pages = percpu_counter_read_positive(&ashmem_lru_pages);
-	unsigned long count = 0;
+	unsigned long all, pages, count = 0;
 
-	if (ranges && all && pages)
+	if (!ranges)
+		goto out;
+	all = list_lru_count(&ashmem_lru);
+	pages = percpu_counter_sum_positive(&ashmem_lru_pages);
+	if (all && pages)
 		count = ranges >= all ? pages : mult_frac(pages, ranges, all);
+out:
 	trace_ashmem_shrink_count(sc->nid, count);
 	return count;
 }
