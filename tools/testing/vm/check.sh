@@ -83,10 +83,10 @@ run_checkpatch() {
 			true
 		total=$(grep -m1 '^total: ' <<<"$out" || true)
 		if [[ $total =~ ^total:\ 0\ errors,\ 0\ warnings,\ 0\ checks ]]; then
-			printf 'checkpatch: %-40s ok\n' "$f"
+			printf 'checkpatch: %-52s ok\n' "$f"
 		else
 			printf '%s\n' "$out"
-			printf 'checkpatch: %-40s %s\n' "$f" "${total:-no result}"
+			printf 'checkpatch: %-52s %s\n' "$f" "${total:-no result}"
 			bad=$((bad + 1))
 		fi
 	done
@@ -219,7 +219,7 @@ tap_counts() {
 }
 
 add_row() {	# kernel abi program pass fail skip result
-	rows+=("$(printf '%-24s %-3s %-16s %5s %5s %5s  %s' "$@")")
+	rows+=("$(printf '%-24s %-3s %-20s %5s %5s %5s  %s' "$@")")
 }
 
 # Record every test program of a kernel as not run (build or boot failed).
@@ -326,7 +326,7 @@ done
 # --- summary ----------------------------------------------------------------
 
 section "summary"
-printf '%-24s %-3s %-16s %5s %5s %5s  %s\n' \
+printf '%-24s %-3s %-20s %5s %5s %5s  %s\n' \
 	kernel abi program pass fail skip result
 for r in "${rows[@]}"; do
 	printf '%s\n' "$r"

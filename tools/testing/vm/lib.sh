@@ -70,7 +70,10 @@ apt_install() {
 	for pkg in "$@"; do
 		is_installed "$pkg" || missing+=("$pkg")
 	done
-	[[ ${#missing[@]} -eq 0 ]] && return 0
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		log "already installed: $*"
+		return 0
+	fi
 	apt_update
 	log "apt-get install ${missing[*]}"
 	apt-get "${APT_OPTS[@]}" install -y --no-install-recommends \
