@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Load tests for /dev/ashmem: thousands of regions at once, purging under
- * real memory pressure (the whole machine's, then a memory cgroup's), and
- * threads in several processes pinning, unpinning and checking their data
- * while others purge, fork, map and close.
+ * the whole machine's memory pressure (ashmem_memcg_test covers a memory
+ * cgroup's), and threads in several processes pinning, unpinning and
+ * checking their data while others purge, fork, map and close.
  *
  * Sized for a 512 MiB virtual machine under emulation: each test is
  * bounded in time. They need root and the ashmem module loaded.
@@ -21,7 +21,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -186,7 +185,7 @@ static const char *hog_result(int code)
 	}
 }
 
-/* What a pressure test saw, filled in wherever the region lived. */
+/* What a pressure test saw. */
 struct pressure_result {
 	int hog_code;
 	long long unpinned;
@@ -278,73 +277,6 @@ TEST_F_TIMEOUT(load, memory_pressure_purges_unpinned_pages, 120)
 	ASSERT_EQ(0, sysinfo(&si));
 	press_region(PRESSURE_BYTES, (size_t)si.totalram * si.mem_unit, &res);
 	check_pressure_result(_metadata, &res);
-}
-
-#define CGROUP_ROOT	"/sys/fs/cgroup"
-#define CGROUP_MAX	(32 * MIB)
-#define CGROUP_REGION	(24 * MIB)
-
-static bool memcg_available(void)
-{
-	char buf[512] = {};
-	ssize_t n;
-	int fd;
-
-	fd = open(CGROUP_ROOT "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 && strstr(buf, "memory");
-}
-
-/*
- * A region charged to a memory cgroup near its memory.max must be purged
- * by the cgroup's own reclaim before the OOM killer runs in it.
- */
-TEST_F_TIMEOUT(load, memcg_limit_purges_unpinned_pages, 90)
-{
-	struct pressure_result *res;
-	char cg[128], path[192], text[32];
-	pid_t pid;
-	int code, i;
-
-	if (!memcg_available())
-		SKIP(return, "no memory cgroup controller");
-	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
-		SKIP(return, "cannot enable the memory controller: %s",
-		     strerror(errno));
-	snprintf(cg, sizeof(cg), CGROUP_ROOT "/ashmem_selftest.%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755)) TH_LOG("mkdir %s: %s", cg,
-					     strerror(errno));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	snprintf(text, sizeof(text), "%lu", CGROUP_MAX);
-	ASSERT_EQ(0, write_file(path, text));
-	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
-	write_file(path, "0");
-
-	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, res);
-	memset(res, 0, sizeof(*res));
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		if (write_file(path, "0"))
-			_exit(10);
-		press_region(CGROUP_REGION, CGROUP_MAX, res);
-		_exit(0);
-	}
-	code = wait_exit_code(pid);
-
-	/* The cgroup is empty once its last task is reaped. */
-	for (i = 0; i < 100 && rmdir(cg) && errno == EBUSY; i++)
-		usleep(10000);
-	ASSERT_EQ(0, code) TH_LOG("worker in %s: exit %d", cg, code);
-	check_pressure_result(_metadata, res);
-	munmap(res, sizeof(*res));
 }
 
 /*
