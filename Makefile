@@ -10,6 +10,8 @@
 #   make install         install it for KVER: modules_install, depmod, udev
 #   make dkms-install    register it with DKMS and install it for KVER
 #   make check-dkms      build it with Debian's dkms for every target kernel
+#   make userspace       build libashmem and the ashmem tool (doc/userspace.md)
+#   make check-userspace test them in QEMU on every target kernel
 #
 # run and check install what they need (QEMU, busybox, Debian kernels) and
 # never load the module into the host kernel.
@@ -44,3 +46,4 @@ bench:
 
 include $(CURDIR)/tools/mk/install.mk
 include $(CURDIR)/tools/mk/dkms.mk
+include $(CURDIR)/tools/mk/userspace.mk

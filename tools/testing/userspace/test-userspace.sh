@@ -1,0 +1,211 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-userspace.sh: the userspace tests, run as root inside the test VM
+# (busybox sh) with the module loaded and the programs of `make -C
+# tools/testing/userspace` in PATH. In order:
+#
+#   1. libashmem on /dev/ashmem, forced onto memfd, and through Android
+#      15's /dev/ashmem<boot_id> alone (/dev/ashmem hidden);
+#   2. the ashmem tool: list shows a region a helper process holds, with
+#      its page counts; --json parses; purge purges it; stats;
+#   3. rmmod: libashmem falls back to memfd without the device;
+#   4. modprobe ashmem from /lib/modules/$(uname -r), installed there by
+#      make install and depmod on the host, gives back a 0666 node.
+#
+# Prints TAP in the kselftest way (the output of each program as "# "
+# lines, a "# Totals:" line at the end) and exits 1 if anything failed.
+# Leaves the module loaded, as it found it.
+
+n=0 pass=0 fail=0 skip=0
+out=/tmp/test-userspace.out
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
+skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $* # SKIP"; }
+
+# check DESCRIPTION COMMAND...: one test, COMMAND's output as comments.
+check() {
+	desc=$1
+	shift
+	"$@" > "$out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$out"
+	if [ $rc -eq 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit status $rc)"
+	fi
+}
+
+# expect_fail DESCRIPTION COMMAND...: COMMAND must fail, and say why.
+expect_fail() {
+	desc=$1
+	shift
+	"$@" > "$out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$out"
+	if [ $rc -ne 0 ] && [ -s "$out" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit status $rc)"
+	fi
+}
+
+echo "TAP version 13"
+read -r boot_id < /proc/sys/kernel/random/boot_id
+alias_node=/dev/ashmem$boot_id
+
+# --- 1. libashmem with the module loaded ---------------------------------
+
+if [ ! -c /dev/ashmem ]; then
+	not_ok "/dev/ashmem exists before the tests"
+fi
+check "libashmem on /dev/ashmem" \
+	env LIBASHMEM_TEST_EXPECT=device libashmem_test
+check "libashmem with LIBASHMEM_BACKEND=memfd" \
+	env LIBASHMEM_BACKEND=memfd LIBASHMEM_TEST_EXPECT=memfd libashmem_test
+
+# Android 15 and later: only /dev/ashmem<boot_id>, a node of its own.
+devnum=$(cat /sys/class/misc/ashmem/dev)
+rm -f "$alias_node"
+if mknod -m 666 "$alias_node" c "${devnum%:*}" "${devnum#*:}" &&
+   mv /dev/ashmem /dev/.ashmem-hidden; then
+	check "libashmem through /dev/ashmem<boot_id> alone" \
+		env LIBASHMEM_TEST_EXPECT=device libashmem_test
+	mv /dev/.ashmem-hidden /dev/ashmem
+else
+	not_ok "cannot make $alias_node alone"
+fi
+rm -f "$alias_node"
+ln -s ashmem "$alias_node"
+
+# --- 2. the ashmem tool --------------------------------------------------
+
+# hold NAME SIZE UNPIN: starts a helper holding a region; sets hold_pid.
+hold() {
+	rm -f /tmp/hold.pid
+	ashmem_hold "$1" "$2" "$3" /tmp/hold.pid &
+	hold_pid=$!
+	i=0
+	while [ ! -s /tmp/hold.pid ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s /tmp/hold.pid ]
+}
+
+page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+name=cli-test-region
+if hold "$name" $((10 * page)) $((2 * page)); then
+	pid=$hold_pid
+	ashmem list > /tmp/list.txt 2>&1
+	sed 's/^/# /' /tmp/list.txt
+	# PID COMM FD SIZE PROT PINNED UNPINNED PURGED NAME
+	if awk -v pid="$pid" -v size=$((10 * page)) -v name="$name" '
+		$1 == pid && $2 == "ashmem_hold" && $4 == size &&
+		$5 == "rwx" && $6 == 8 && $7 == 2 && $8 == 0 && $9 == name {
+			found = 1
+		}
+		END { exit !found }' /tmp/list.txt; then
+		ok "ashmem list shows the helper's region and its pages"
+	else
+		not_ok "ashmem list shows the helper's region and its pages"
+	fi
+	if grep -q '^total: [1-9][0-9]* regions in [1-9][0-9]* descriptors' \
+		/tmp/list.txt; then
+		ok "ashmem list prints totals"
+	else
+		not_ok "ashmem list prints totals"
+	fi
+
+	ashmem list --json > /tmp/list.json 2>/tmp/list.err
+	sed 's/^/# /' /tmp/list.json
+	check "ashmem list --json parses" json_check < /tmp/list.json
+	if grep -q "\"pid\": $pid, \"comm\": \"ashmem_hold\", \"fd\": [0-9]*, \"name\": \"$name\", \"size\": $((10 * page)), \"prot_mask\": 7, \"pinned_pages\": 8, \"unpinned_pages\": 2, \"purged_pages\": 0" \
+		/tmp/list.json; then
+		ok "ashmem list --json has the helper's region"
+	else
+		not_ok "ashmem list --json has the helper's region"
+	fi
+
+	ashmem purge > /tmp/purge.txt 2>&1
+	rc=$?
+	sed 's/^/# /' /tmp/purge.txt
+	purged=$(sed -n 's/^purged \([0-9]*\) pages.*/\1/p' /tmp/purge.txt)
+	if [ $rc -eq 0 ] && [ "${purged:-0}" -ge 2 ]; then
+		ok "ashmem purge purges the unpinned pages"
+	else
+		not_ok "ashmem purge purges the unpinned pages (exit status $rc)"
+	fi
+	ashmem list > /tmp/list.txt 2>&1
+	if awk -v pid="$pid" '$1 == pid && $8 == 2 { found = 1 }
+		END { exit !found }' /tmp/list.txt; then
+		ok "ashmem list shows the purged pages"
+	else
+		sed 's/^/# /' /tmp/list.txt
+		not_ok "ashmem list shows the purged pages"
+	fi
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+else
+	not_ok "the helper holds a region"
+fi
+
+# Names may hold anything; the JSON must stay valid.
+if hold "$(printf 'a "quoted"\\ \tname\001')" "$page" 0; then
+	ashmem list --json > /tmp/list.json 2>&1
+	check "ashmem list --json escapes odd names" json_check < /tmp/list.json
+	kill "$hold_pid"
+	wait "$hold_pid" 2>/dev/null
+else
+	not_ok "the helper holds a region with an odd name"
+fi
+
+if [ -e /sys/kernel/debug/ashmem/stats ]; then
+	check "ashmem stats" ashmem stats
+else
+	skip "ashmem stats: no /sys/kernel/debug/ashmem/stats"
+fi
+
+# --- 3. without the module -----------------------------------------------
+
+rm -f "$alias_node"
+if rmmod ashmem; then
+	ok "rmmod ashmem"
+	check "libashmem falls back to memfd without the device" \
+		env LIBASHMEM_TEST_EXPECT=memfd libashmem_test
+	expect_fail "ashmem purge fails without the device" ashmem purge
+else
+	not_ok "rmmod ashmem"
+fi
+
+# --- 4. modprobe from the installed tree ---------------------------------
+
+moddir=/lib/modules/$(uname -r)
+if [ ! -e "$moddir/modules.dep" ]; then
+	skip "modprobe ashmem: nothing installed in $moddir"
+else
+	if grep -q '^extra/ashmem\.ko[^:]*:' "$moddir/modules.dep"; then
+		ok "depmod listed extra/ashmem.ko in modules.dep"
+	else
+		not_ok "depmod listed extra/ashmem.ko in modules.dep"
+	fi
+	check "modprobe ashmem" modprobe ashmem
+	mode=$(stat -c %a /dev/ashmem 2>/dev/null)
+	if [ -c /dev/ashmem ] && [ "$mode" = 666 ]; then
+		ok "modprobe gives a 0666 /dev/ashmem"
+	else
+		not_ok "modprobe gives a 0666 /dev/ashmem (mode ${mode:-none})"
+	fi
+	check "libashmem on the modprobed /dev/ashmem" \
+		env LIBASHMEM_TEST_EXPECT=device libashmem_test
+fi
+
+# As vm.sh left it: loaded, with the Android 15 name.
+[ -e /sys/module/ashmem ] || insmod /lib/modules/ashmem.ko
+[ -e "$alias_node" ] || ln -s ashmem "$alias_node"
+
+echo "1..$n"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+[ $fail -eq 0 ]
