@@ -99,9 +99,8 @@ is_static() {
 }
 is_static /bin/busybox || die "/bin/busybox is not static: install busybox-static"
 cp /bin/busybox "$root/bin/busybox"
-for applet in $(busybox --list-full); do
-	[[ -e $root/$applet ]] || ln -s /bin/busybox "$root/$applet"
-done
+# The init links the other applets at boot: faster than 300 ln here.
+ln -s busybox "$root/bin/sh"
 cp "$module" "$root/lib/modules/ashmem.ko"
 cp "$script" "$root/guest-script"
 for f in "${files[@]}"; do
@@ -128,6 +127,7 @@ mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	printf "MARK_SCRIPT_BEGIN='%s'\n" "$MARK_SCRIPT_BEGIN"
 	printf "MARK_SCRIPT_END='%s'\n" "$MARK_SCRIPT_END"
 	cat <<'EOF'
+/bin/busybox --install -s
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root
 
 mount -t proc proc /proc
