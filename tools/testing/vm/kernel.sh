@@ -27,6 +27,8 @@ newest_kver() {
 		sed -E "s/$re/\\1/" | sort -V | tail -n 1
 }
 
+# "Newest" is only as fresh as the package lists: refresh them daily.
+apt_update
 kver=$(newest_kver)
 if [[ -z $kver ]]; then
 	apt_update_now
@@ -51,8 +53,15 @@ if [[ ! -e $vmlinuz ]]; then
 			download "linux-image-$kver-unsigned" >&2)
 	}
 	log "downloading linux-image-$kver-unsigned"
-	# Stale lists may name a .deb the mirror no longer has.
-	fetch || { apt_update_now && fetch; }
+	if ! fetch; then
+		# Stale lists may name a .deb the mirror no longer has, and
+		# fresh ones may name a newer kernel: start again, once.
+		[[ -z ${ASHMEM_KERNEL_RETRY:-} ]] ||
+			die "cannot download linux-image-$kver-unsigned"
+		rm -rf "$tmp"
+		apt_update_now
+		ASHMEM_KERNEL_RETRY=1 exec "$0" "$series"
+	fi
 	mkdir -p "$tmp/x"
 	dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
 		tar -x -C "$tmp/x" ./boot

@@ -50,6 +50,10 @@ apt_update() {
 	if [[ -e $stamp && -n $(find "$stamp" -mmin "-$age" 2>/dev/null) ]]; then
 		return 0
 	fi
+	if [[ $(id -u) -ne 0 ]]; then
+		log "not root: using the package lists as they are"
+		return 0
+	fi
 	apt_update_now
 }
 
@@ -120,6 +124,7 @@ linux_source() {
 		log "unpacking checkpatch and the kselftest harness from $tarball"
 		mkdir -p "$CACHE"
 		tmp=$(mktemp -d "$CACHE/linux-source.XXXXXX")
+		chmod 755 "$tmp"
 		tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
 			"${LINUX_SOURCE_FILES[@]/#/linux-source-6.12/}"
 		touch "$tmp/.complete"
