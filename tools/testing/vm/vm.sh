@@ -166,7 +166,12 @@ leak_report() {
 finish() {
 	leak_report
 	echo "ashmem-vm: kernel log begin"
-	dmesg | sed -n "/$MARK_LOAD/,\$p"
+	if dmesg | grep -q "$MARK_LOAD"; then
+		dmesg | sed -n "/$MARK_LOAD/,\$p"
+	else
+		echo "ashmem-vm: the kernel log wrapped; all that is left of it:"
+		dmesg
+	fi
 	echo "ashmem-vm: kernel log end"
 	echo "$RESULT_MARK script=$1 setup=$setup"
 	sync
@@ -248,7 +253,10 @@ initrd=$tmp/initrd.gz
 
 # --- boot -----------------------------------------------------------------
 
+# quiet: only errors reach the console while tests print TAP; the init
+# dumps the whole kernel log at the end, into a buffer big enough to hold it.
 append="console=ttyS0 panic=-1 quiet printk.time=1 printk.devkmsg=on"
+append+=" log_buf_len=4M"
 # Debian 6.12 may build IA32 emulation off by default; the 32-bit tests
 # need it.
 if [[ -r $config ]] &&
