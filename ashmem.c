@@ -1087,11 +1087,19 @@ static void ashmem_debugfs_init(void)
 
 /* ---- Init and exit ------------------------------------------------------ */
 
+/*
+ * 0666 as on Android, where every app creates regions. Systems without
+ * udev rules (busybox mdev, a bare devtmpfs in a container) have no other
+ * place to choose it.
+ */
+static ushort node_mode = 0666;
+module_param(node_mode, ushort, 0444);
+MODULE_PARM_DESC(node_mode, "Mode of /dev/ashmem (default 0666)");
+
 static struct miscdevice ashmem_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "ashmem",
 	.fops	= &ashmem_fops,
-	.mode	= 0666,
 };
 
 static int __init ashmem_init(void)
@@ -1124,6 +1132,7 @@ static int __init ashmem_init(void)
 	ashmem_shrinker->count_objects = ashmem_shrink_count;
 	ashmem_shrinker->scan_objects = ashmem_shrink_scan;
 
+	ashmem_misc.mode = node_mode & 0777;
 	ret = misc_register(&ashmem_misc);
 	if (ret)
 		goto err_destroy_lru;
