@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * libashmem: Android's libcutils ashmem API on /dev/ashmem or memfd.
  *
