@@ -4,7 +4,8 @@
 # see dkms.conf and doc/install.md.
 #
 #   make dkms-install      copy the sources to /usr/src/ashmem-VERSION,
-#                          dkms add, build and install for KVER only
+#                          dkms add, build and install for KVER only;
+#                          then the udev rule and modules-load.d file
 #   make dkms-add          the copy and dkms add alone
 #   make dkms-remove       dkms remove every build, delete the sources
 #   make check-dkms        test all of it with Debian's dkms on the host
@@ -38,8 +39,9 @@ dkms-install: check-kdir dkms-add
 	$(DKMS) build -m ashmem -v $(VERSION) -k $(KVER) \
 		--kernelsourcedir $(KDIR)
 	$(DKMS) install -m ashmem -v $(VERSION) -k $(KVER) --force
+	$(MAKE) --no-print-directory install-rules
 
-dkms-remove:
+dkms-remove: uninstall-rules
 	-$(DKMS) remove -m ashmem -v $(VERSION) --all
 	rm -rf $(DKMS_SRC)
 

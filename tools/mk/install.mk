@@ -74,14 +74,20 @@ install: check-kdir modules $(if $(MOK_KEY),sign)
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) CONFIG_MODULE_SIG_ALL= \
 		modules_install
 	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+	$(MAKE) --no-print-directory install-rules
+
+uninstall: check-kdir uninstall-rules
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/ashmem.ko*
+	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+# The udev rule and the modules-load.d file, for install and dkms-install.
+install-rules:
 	install -D -m 0644 udev/60-ashmem.rules \
 		$(DESTDIR)$(UDEV_RULES_DIR)/60-ashmem.rules
 	install -D -m 0644 modules-load.d/ashmem.conf \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/ashmem.conf
 
-uninstall: check-kdir
-	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/ashmem.ko*
-	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+uninstall-rules:
 	rm -f $(DESTDIR)$(UDEV_RULES_DIR)/60-ashmem.rules \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/ashmem.conf
 
@@ -98,5 +104,5 @@ copy-sources:
 check-install:
 	tools/testing/install/check-install.sh $(KERNELS)
 
-.PHONY: check-kdir sign install uninstall module-clean copy-sources \
-	check-install
+.PHONY: check-kdir sign install uninstall install-rules uninstall-rules \
+	module-clean copy-sources check-install
