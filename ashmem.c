@@ -935,8 +935,8 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ashmem_unpinned_pages:\t%lu\n", unpinned);
 	seq_printf(m, "ashmem_purged_pages:\t%lu\n", purged);
 	if (backing)
-		seq_printf(m, "ashmem_file_id:\t%lu\n",
-			   file_inode(backing)->i_ino);
+		seq_printf(m, "ashmem_file_id:\t%llu\n",
+			   (u64)file_inode(backing)->i_ino);
 }
 
 static int ashmem_open(struct inode *inode, struct file *file)
