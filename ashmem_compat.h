@@ -11,9 +11,12 @@
 
 #include <linux/fs.h>
 #include <linux/list_lru.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "ashmem_features.h"
 
@@ -97,6 +100,117 @@ static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return call_mmap(file, vma);
 }
+#endif
+
+/*
+ * 6.13 gave each list_lru_one a lock of its own and took the lock off the
+ * walk callback's arguments: a callback that drops the lock names it as
+ * &list->lock, and returns LRU_REMOVED_RETRY or LRU_RETRY without it (the
+ * walk takes it again). Before, one lock per node guarded all of that
+ * node's lists; it was passed in, and had to be held again on return.
+ *
+ * The driver's callbacks follow the 6.13 rules. On older kernels
+ * list_lru_walk() and list_lru_shrink_walk() call them through
+ * ashmem_lru_walk_one(), which drops the lock argument and takes the lock
+ * again after a callback that dropped it. LRU_STOP, which 6.1 lacks, is
+ * not handled: the driver does not use it.
+ *
+ * ashmem_lru_walk_lock() is the lock a walk of @lru holds while it calls
+ * back for @item on @list. Before 6.13 that is the lock of the node
+ * list_lru_add_obj() filed @item under, the node of its memory (memcg
+ * reparenting moves items between lists of the same node only).
+ */
+#ifdef ASHMEM_HAVE_LIST_LRU_ONE_LOCK
+static inline spinlock_t *ashmem_lru_walk_lock(struct list_lru *lru,
+					       struct list_lru_one *list,
+					       struct list_head *item)
+{
+	return &list->lock;
+}
+#else
+typedef enum lru_status (*ashmem_lru_walk_cb)(struct list_head *item,
+					      struct list_lru_one *list,
+					      void *cb_arg);
+
+struct ashmem_lru_walk {
+	ashmem_lru_walk_cb isolate;
+	void *cb_arg;
+};
+
+static enum lru_status ashmem_lru_walk_one(struct list_head *item,
+					   struct list_lru_one *list,
+					   spinlock_t *lock, void *arg)
+	__must_hold(lock)
+{
+	struct ashmem_lru_walk *walk = arg;
+	enum lru_status ret;
+
+	ret = walk->isolate(item, list, walk->cb_arg);
+	if (ret == LRU_REMOVED_RETRY || ret == LRU_RETRY) {
+		__release(lock);	/* by the callback */
+		spin_lock(lock);
+	}
+	return ret;
+}
+
+static inline unsigned long ashmem_list_lru_walk(struct list_lru *lru,
+						 ashmem_lru_walk_cb isolate,
+						 void *cb_arg,
+						 unsigned long nr_to_walk)
+{
+	struct ashmem_lru_walk walk = { .isolate = isolate, .cb_arg = cb_arg };
+
+	return list_lru_walk(lru, ashmem_lru_walk_one, &walk, nr_to_walk);
+}
+
+static inline unsigned long
+ashmem_list_lru_shrink_walk(struct list_lru *lru, struct shrink_control *sc,
+			    ashmem_lru_walk_cb isolate, void *cb_arg)
+{
+	struct ashmem_lru_walk walk = { .isolate = isolate, .cb_arg = cb_arg };
+
+	return list_lru_shrink_walk(lru, sc, ashmem_lru_walk_one, &walk);
+}
+
+#define list_lru_walk(lru, isolate, cb_arg, nr_to_walk) \
+	ashmem_list_lru_walk(lru, isolate, cb_arg, nr_to_walk)
+#define list_lru_shrink_walk(lru, sc, isolate, cb_arg) \
+	ashmem_list_lru_shrink_walk(lru, sc, isolate, cb_arg)
+
+static inline spinlock_t *ashmem_lru_walk_lock(struct list_lru *lru,
+					       struct list_lru_one *list,
+					       struct list_head *item)
+{
+	spinlock_t *lock = &lru->node[page_to_nid(virt_to_page(item))].lock;
+
+	lockdep_assert_held(lock);
+	return lock;
+}
+#endif
+
+/*
+ * VMA flags became a vma_flags_t bitmap, built from VMA_*_BIT numbers with
+ * mk_vma_flags(), and shmem_file_setup() takes one. Before, they were the
+ * bits of a vm_flags_t, which is what mk_vma_flags() builds here, for the
+ * shmem_file_setup() of that time. Only the bits the driver uses exist.
+ */
+#ifndef ASHMEM_HAVE_SHMEM_FILE_SETUP_VMA_FLAGS
+#define VMA_NORESERVE_BIT	ilog2(VM_NORESERVE)
+
+static inline vm_flags_t ashmem_mk_vma_flags(const int *bits,
+					     unsigned int count)
+{
+	vm_flags_t flags = 0;
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		flags |= BIT(bits[i]);
+	return flags;
+}
+
+#define mk_vma_flags(...)						\
+	ashmem_mk_vma_flags((const int []){ __VA_ARGS__ },		\
+			    ARRAY_SIZE(((const int []){ __VA_ARGS__ })))
 #endif
 
 #endif /* _ASHMEM_COMPAT_H */
