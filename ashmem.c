@@ -457,15 +457,16 @@ struct purge_control {
 };
 
 /*
- * Called by the list_lru walk with @lru_lock held. The range is on the
- * LRU, so its area still exists: release must take the range off the LRU,
- * under this lock, before it lets the area go.
+ * Called by the list_lru walk with the list's lock held. The range is on
+ * the LRU, so its area still exists: release must take the range off the
+ * LRU, under this lock, before it lets the area go. A purge drops the lock
+ * and returns LRU_REMOVED_RETRY without it: the walk takes it again.
  */
 static enum lru_status ashmem_lru_isolate(struct list_head *item,
-					  struct list_lru_one *list,
-					  spinlock_t *lru_lock, void *arg)
-	__must_hold(lru_lock)
+					  struct list_lru_one *list, void *arg)
+	__must_hold(ashmem_lru_walk_lock(&ashmem_lru, list, item))
 {
+	spinlock_t *lru_lock = ashmem_lru_walk_lock(&ashmem_lru, list, item);
 	struct ashmem_range *range = container_of(item, struct ashmem_range,
 						  lru);
 	struct ashmem_area *area = range->area;
@@ -496,7 +497,7 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	mutex_unlock(&area->ranges_lock);
 	kref_put(&area->ref, ashmem_area_free);
 
-	spin_lock(lru_lock);
+	__acquire(lru_lock);	/* by the walk */
 	return LRU_REMOVED_RETRY;
 }
 
@@ -608,7 +609,8 @@ static int area_create_file(struct ashmem_area *area)
 		name = ASHMEM_NAME_DEF;
 
 	/* Like memfd: pages are accounted as they are used, not up front. */
-	file = shmem_file_setup(name, area->size, VM_NORESERVE);
+	file = shmem_file_setup(name, area->size,
+				mk_vma_flags(VMA_NORESERVE_BIT));
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	area_seal_file(area, file);
