@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: the project's whole test run.
 #
-# Usage: check.sh [SERIES...]    (default: 6.1 6.12, or $KERNELS)
+# Usage: check.sh [SERIES...]    (default: 6.1 6.12 7, or $KERNELS)
 #
 # Runs checkpatch --strict on the sources, builds the kselftests 64- and
 # 32-bit, then for each Debian kernel series builds ashmem.ko in a fresh
@@ -19,10 +19,13 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-read -r -a series_list <<<"${*:-${KERNELS:-$ALL_SERIES}}"
+# Debian 12's kernels, and 7: Debian's newest (trixie-backports), which
+# builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
+CHECK_SERIES="$ALL_SERIES 7"
+read -r -a series_list <<<"${*:-${KERNELS:-$CHECK_SERIES}}"
 for s in "${series_list[@]}"; do
-	[[ " $ALL_SERIES " == *" $s "* ]] ||
-		die "unknown kernel series '$s' (one of: $ALL_SERIES)"
+	[[ " $CHECK_SERIES " == *" $s "* ]] ||
+		die "unknown kernel series '$s' (one of: $CHECK_SERIES)"
 done
 
 top=$OUT/check
@@ -57,10 +60,15 @@ mkdir -p "$top"
 
 # --- checkpatch -----------------------------------------------------------
 
+# The globs expand against the tree, wherever check.sh was started from.
+cd "$REPO"
 CHECKPATCH_FILES=(
-	ashmem.c ashmem.h ashmem_compat.h uapi/linux/ashmem.h
-	tools/testing/selftests/ashmem/*.c
+	ashmem.c ashmem.h ashmem_compat.h ashmem_trace.h uapi/linux/ashmem.h
+	tools/probes/*.c
+	tools/testing/selftests/ashmem/*.c tools/testing/selftests/ashmem/*.h
+	tools/testing/bench/*.c tools/testing/fuzz/*.c
 	tools/demo/ashmem_demo.c
+	lib/*.c lib/include/cutils/ashmem.h tools/ashmem/*.c
 )
 
 run_checkpatch() {
@@ -238,24 +246,32 @@ check_kernel() {
 	local series=$1 kvars dir t0 n ncc build_s
 	local VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none
 	local VM_OOM_KILLS=0
-	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG
+	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
 	local abi p counts status pass fail skip note vm_ok=1
 
 	section "Debian $series kernel"
-	if ! kvars=$("$VM_DIR/kernel.sh" "$series"); then
+	in_root=()
+	if [[ $series == 7 ]]; then
+		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
+	else
+		kvars=$("$VM_DIR/kernel.sh" "$series") || kvars=''
+	fi
+	if [[ -z $kvars ]]; then
 		problem "$series: cannot get the Debian kernel"
 		rows_not_run "$series" "no kernel"
 		return
 	fi
 	eval "$kvars"
 	dir=$top/$KVER
+	[[ -n $ROOT ]] && in_root=("$VM_DIR/in-root.sh" -b "$top" "$ROOT")
 	copy_sources "$dir/src"
 
 	# One build, gcc with W=1 and sparse (C=1) on each file: every
 	# build runs the tree's API probes, so two builds cost twice that.
 	log "$KVER: building ashmem.ko (W=1, sparse)"
 	t0=$SECONDS
-	if ! make -C "$KDIR" M="$dir/src" W=1 C=1 modules > "$dir/build.log" 2>&1; then
+	if ! "${in_root[@]}" make -C "$KDIR" M="$dir/src" W=1 C=1 modules \
+		> "$dir/build.log" 2>&1; then
 		cat "$dir/build.log" >&2
 		problem "$KVER: the module does not build (log: $dir/build.log)"
 		rows_not_run "$KVER" "build failed"
