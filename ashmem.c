@@ -234,6 +234,35 @@ static struct ashmem_range *range_take(struct list_head *spare,
 }
 
 /*
+ * Takes @area's ranges_lock with at least as many ranges in @spare as
+ * @pieces says a change of [start, last] will create, @want at first
+ * guess. They are allocated with the lock dropped, and counted again
+ * under it, since the ranges may change in between. Returns 0 with the
+ * lock held.
+ */
+static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
+				pgoff_t last,
+				unsigned int (*pieces)(struct ashmem_area *area,
+						       pgoff_t start,
+						       pgoff_t last),
+				unsigned int want, struct list_head *spare)
+{
+	unsigned int nr = 0;
+	int ret;
+
+	for (;;) {
+		ret = ranges_reserve(spare, &nr, want);
+		if (ret)
+			return ret;
+		mutex_lock(&area->ranges_lock);
+		want = pieces(area, start, last);
+		if (want <= nr)
+			return 0;
+		mutex_unlock(&area->ranges_lock);
+	}
+}
+
+/*
  * Pins [start, last]: every range is cut back to what lies outside it.
  * A range that covers it on both sides is split, using @spare.
  */
@@ -268,7 +297,9 @@ static int pin_locked(struct ashmem_area *area, pgoff_t start, pgoff_t last,
 	return ret;
 }
 
-static bool pin_splits(struct ashmem_area *area, pgoff_t start, pgoff_t last)
+/* How many ranges pinning [start, last] creates: one if it splits one. */
+static unsigned int pin_pieces(struct ashmem_area *area, pgoff_t start,
+			       pgoff_t last)
 {
 	struct ashmem_range *range;
 
@@ -278,25 +309,17 @@ static bool pin_splits(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 
 static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 {
-	unsigned int nr_spare = 0, want = 0;
 	LIST_HEAD(spare);
 	LIST_HEAD(dead);
 	int ret;
 
-	for (;;) {
-		ret = ranges_reserve(&spare, &nr_spare, want);
-		if (ret)
-			goto out;
-		mutex_lock(&area->ranges_lock);
-		want = pin_splits(area, start, last);
-		if (want <= nr_spare)
-			break;
+	/* Most pins split nothing: allocate only if this one does. */
+	ret = ranges_lock_reserved(area, start, last, pin_pieces, 0, &spare);
+	if (!ret) {
+		ret = pin_locked(area, start, last, &spare, &dead);
+		ranges_check(area);
 		mutex_unlock(&area->ranges_lock);
 	}
-	ret = pin_locked(area, start, last, &spare, &dead);
-	ranges_check(area);
-	mutex_unlock(&area->ranges_lock);
-out:
 	ranges_free(&spare);
 	ranges_free(&dead);
 	trace_ashmem_pin(area_name(area), start, last - start + 1, ret);
@@ -388,25 +411,16 @@ static void unpin_locked(struct ashmem_area *area, pgoff_t start,
 
 static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 {
-	unsigned int nr_spare = 0, want = 1;
 	LIST_HEAD(spare);
 	LIST_HEAD(dead);
 	int ret;
 
-	for (;;) {
-		ret = ranges_reserve(&spare, &nr_spare, want);
-		if (ret)
-			goto out;
-		mutex_lock(&area->ranges_lock);
-		want = unpin_pieces(area, start, last);
-		if (want <= nr_spare)
-			break;
+	ret = ranges_lock_reserved(area, start, last, unpin_pieces, 1, &spare);
+	if (!ret) {
+		unpin_locked(area, start, last, &spare, &dead);
+		ranges_check(area);
 		mutex_unlock(&area->ranges_lock);
 	}
-	unpin_locked(area, start, last, &spare, &dead);
-	ranges_check(area);
-	mutex_unlock(&area->ranges_lock);
-out:
 	ranges_free(&spare);
 	ranges_free(&dead);
 	trace_ashmem_unpin(area_name(area), start, last - start + 1, ret);
