@@ -6,6 +6,8 @@
 #   make KDIR=<tree>     build it against any kernel build tree
 #   make run             boot a Debian kernel in QEMU, load it, run a demo
 #   make check           build and run the kselftests on every target kernel
+#   make check-debug     the kselftests, fuzzer and fault injection on a
+#                        KASAN, lockdep, kmemleak kernel (doc/debug.md)
 #   make bench           measure it in QEMU and print a table of ratios
 #   make install         install it for KVER: modules_install, depmod, udev
 #   make dkms-install    register it with DKMS and install it for KVER
@@ -41,6 +43,10 @@ check:
 
 bench:
 	tools/testing/bench/bench.sh
+
+check-debug:
+	tools/testing/debug/check-debug.sh
+.PHONY: check-debug
 
 .PHONY: all modules clean run check bench
 

@@ -1,0 +1,382 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check-debug: ashmem on a kernel built to catch it misbehaving.
+#
+# Usage: check-debug.sh
+#
+# Builds, once, a 6.12 kernel with KASAN, lockdep, kmemleak, UBSAN,
+# DEBUG_VM, DEBUG_LIST and failslab (build-kernel.sh); builds ashmem.ko
+# against it with W=1, the kselftests 64- and 32-bit and the fuzzer; boots
+# it in QEMU with slab_nomerge and runs, each program once, in this order:
+#   1. the kselftests (every program of print-progs but those below)
+#   2. ashmem_stress
+#   3. the fuzzer (tools/testing/fuzz), 64-bit, then a shorter 32-bit run
+#   4. ashmem_fault_test: allocations failed with failslab
+#   5. ashmem_unload_test, which unloads and reloads the module
+# both ABIs each; then vm.sh unloads the module and scans kmemleak.
+#
+# Fails on any failed test, compiler warning, VM that did not finish, or
+# kernel report (KASAN, lockdep, UBSAN, kmemleak, warning, BUG, stall)
+# after the module was loaded. Reports from early boot, before the module,
+# are printed but not judged. Ends with a summary and, on the last line,
+# "N passed, N failed", counting kselftest cases and one case per fuzzer
+# run. Logs stay in build/check-debug/.
+#
+# Environment: ASHMEM_VM_MEM (MiB, default 2048: KASAN needs it),
+# ASHMEM_DEBUG_TIMEOUT (VM seconds, default 3600), ASHMEM_DEBUG_PHASES
+# (which of "kselftests stress fuzzer fault-injection unload" to run,
+# default all), ASHMEM_FUZZ_SECONDS (64-bit run, default 120; the 32-bit
+# run gets a third), ASHMEM_FUZZ_PROCS (default 4), ASHMEM_FUZZ_SEED
+# (replay a seed the fuzzer printed: both runs use it, for the full time),
+# ASHMEM_FUZZ_ARGS (more fuzzer options, say "--ops 1601 --verbose"),
+# ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
+set -euo pipefail
+
+DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
+. "$DEBUG_DIR/../vm/lib.sh"
+
+top=$OUT/check-debug
+timeout=${ASHMEM_DEBUG_TIMEOUT:-3600}
+fuzz_seconds=${ASHMEM_FUZZ_SECONDS:-120}
+fuzz_procs=${ASHMEM_FUZZ_PROCS:-4}
+fuzz_seed=${ASHMEM_FUZZ_SEED:-}
+read -r -a fuzz_args <<<"${ASHMEM_FUZZ_ARGS:-}"
+phases=${ASHMEM_DEBUG_PHASES:-kselftests stress fuzzer fault-injection unload}
+ksft_dir=$REPO/tools/testing/selftests/ashmem
+fuzz_dir=$REPO/tools/testing/fuzz
+ABIS="64 32"
+
+# Programs run in their own phase, after the rest of the kselftests.
+STRESS=ashmem_stress
+FAULT=ashmem_fault_test
+UNLOAD=ashmem_unload_test
+
+# What a kernel report looks like, for the early-boot lines vm.sh does not
+# judge (extended regex).
+REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak:|unreferenced object'
+REPORTS+='|possible circular locking|possible recursive locking'
+REPORTS+='|inconsistent lock state|list_add corruption|list_del corruption'
+REPORTS+='|stall|hung_task|blocked for more than|Call Trace'
+
+problems=()	# what failed, besides test cases
+rows=()		# the summary table
+runs=()		# ABI/NAME of every program run, in order
+vm_files=()	# --file arguments of vm.sh
+total_pass=0 total_fail=0 total_skip=0
+kernel_s=0 boot_s=''
+VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none VM_OOM_KILLS=0
+VM_SCRIPT_STATUS=none
+
+section() { printf '\n==== %s ====\n' "$*"; }
+problem() { problems+=("$*"); log "FAIL: $*"; }
+want_phase() { [[ " $phases " == *" $1 "* ]]; }
+
+check_settings() {
+	local p
+
+	[[ $fuzz_seconds =~ ^[0-9]+$ && $fuzz_procs =~ ^[0-9]+$ ]] ||
+		die "ASHMEM_FUZZ_SECONDS and ASHMEM_FUZZ_PROCS must be numbers"
+	[[ -z $fuzz_seed || $fuzz_seed =~ ^[0-9]+$ ]] ||
+		die "ASHMEM_FUZZ_SEED must be a number"
+	for p in $phases; do
+		case $p in
+		kselftests|stress|fuzzer|fault-injection|unload) ;;
+		*) die "unknown phase '$p' in ASHMEM_DEBUG_PHASES" ;;
+		esac
+	done
+}
+
+# --- building ---------------------------------------------------------------
+
+# Sets KVER, KDIR, VMLINUZ, KCONFIG.
+get_kernel() {
+	local t0=$SECONDS kvars
+
+	section "debug kernel"
+	kvars=$("$DEBUG_DIR/build-kernel.sh") || die "cannot build the debug kernel"
+	kernel_s=$((SECONDS - t0))
+	eval "$kvars"
+	log "$KVER in $KDIR (${kernel_s}s)"
+}
+
+build_module() {
+	local t0=$SECONDS n
+
+	copy_sources "$top/src"
+	if ! make -C "$KDIR" M="$top/src" W=1 modules > "$top/build.log" 2>&1; then
+		cat "$top/build.log" >&2
+		die "the module does not build against the debug kernel (log: $top/build.log)"
+	fi
+	n=$(grep -cE '(warning|error):' "$top/build.log" || true)
+	if [[ $n -gt 0 ]]; then
+		grep -E '(warning|error):' "$top/build.log" | sed 's/^/    /' >&2
+		problem "$n compiler warning(s) with W=1"
+	fi
+	log "ashmem.ko built in $((SECONDS - t0))s"
+}
+
+# The kselftests and the fuzzer of one ABI into $top/bin/ABI.
+build_programs() {
+	local abi=$1 lsrc=$2 dir m32=()
+
+	[[ $abi == 32 ]] && m32=(M32=1)
+	for dir in "$ksft_dir" "$fuzz_dir"; do
+		if ! make -C "$dir" OUTPUT="$top/bin/$abi" \
+			KSFT_INC="$lsrc/tools/testing/selftests" "${m32[@]}" \
+			> "$top/build-$abi-${dir##*/}.log" 2>&1; then
+			cat "$top/build-$abi-${dir##*/}.log" >&2
+			problem "the $abi-bit programs of ${dir#"$REPO"/} do not build"
+		fi
+	done
+}
+
+# --- the guest script -------------------------------------------------------
+
+# One program run between the markers check.sh uses too: "ashmem-check:
+# begin ABI/NAME" and "ashmem-check: end ABI/NAME status N".
+emit_run() {	# abi name command...
+	local abi=$1 name=$2
+
+	shift 2
+	runs+=("$abi/$name")
+	cat <<-EOF
+	echo "ashmem-check: begin $abi/$name"
+	$*
+	s=\$?
+	echo "ashmem-check: end $abi/$name status \$s"
+	[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
+	EOF
+}
+
+# shellcheck disable=SC2016 # expanded in the guest
+emit_phase_begin() { echo "echo 'ashmem-debug: phase $1'; t=\$(date +%s)"; }
+# shellcheck disable=SC2016
+emit_phase_end() {
+	echo "echo \"ashmem-debug: phase $1 took \$((\$(date +%s) - t))s\""
+}
+
+emit_phase() {	# name programs...
+	local phase=$1 abi p
+
+	shift
+	want_phase "$phase" || return 0
+	emit_phase_begin "$phase"
+	for abi in $ABIS; do
+		for p in "$@"; do
+			[[ -x $top/bin/$abi/$p ]] || continue
+			emit_run "$abi" "$p" "/opt/ksft/$abi/$p"
+		done
+	done
+	emit_phase_end "$phase"
+}
+
+emit_fuzzer() {
+	local abi secs seed=()
+
+	want_phase fuzzer || return 0
+	[[ -n $fuzz_seed ]] && seed=(--seed "$fuzz_seed")
+	emit_phase_begin fuzzer
+	for abi in $ABIS; do
+		[[ -x $top/bin/$abi/ashmem_fuzz ]] || continue
+		secs=$fuzz_seconds
+		[[ $abi == 32 && -z $fuzz_seed ]] && secs=$(((fuzz_seconds + 2) / 3))
+		emit_run "$abi" ashmem_fuzz /opt/ksft/"$abi"/ashmem_fuzz \
+			--seconds "$secs" --procs "$fuzz_procs" "${seed[@]}" \
+			"${fuzz_args[@]}"
+	done
+	emit_phase_end fuzzer
+}
+
+write_guest() {
+	local guest=$1 progs=() suite=() abi p
+
+	read -r -a progs <<<"$(make -s -C "$ksft_dir" print-progs)"
+	for p in "${progs[@]}"; do
+		case $p in
+		"$STRESS"|"$FAULT"|"$UNLOAD") ;;
+		*) suite+=("$p") ;;
+		esac
+	done
+	for abi in $ABIS; do
+		for p in "${progs[@]}" ashmem_fuzz; do
+			[[ -x $top/bin/$abi/$p ]] || continue
+			vm_files+=(--file "$top/bin/$abi/$p:/opt/ksft/$abi/$p")
+		done
+	done
+	{
+		echo '# Guest script of make check-debug, written by check-debug.sh.'
+		echo 'rc=0'
+		# A report turns lockdep off for good: say whether it is on.
+		cat <<-'EOF'
+		debug_state() {
+			locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)
+			echo "ashmem-debug: $1: debug_locks ${locks:-none}," \
+				"tainted $(cat /proc/sys/kernel/tainted)"
+		}
+		debug_state before
+		EOF
+		emit_phase kselftests "${suite[@]}"
+		emit_phase stress "$STRESS"
+		emit_fuzzer
+		emit_phase fault-injection "$FAULT"
+		emit_phase unload "$UNLOAD"
+		echo 'debug_state after'
+		echo "exit \$rc"
+	} > "$guest"
+}
+
+# --- the VM -----------------------------------------------------------------
+
+run_vm() {
+	local guest=$1
+
+	section "debug kernel in QEMU"
+	# slab_nomerge: failslab can only single out caches that are not
+	# merged with others. no5lvl: with QEMU's 5-level paging, an early
+	# interrupt now and then trips KASAN in the kernel itself, which
+	# taints it and so turns lockdep off for the whole run.
+	# kasan_multi_shot: an early report must not silence later ones.
+	ASHMEM_VM_MEM=${ASHMEM_VM_MEM:-2048} \
+	ASHMEM_VM_APPEND="slab_nomerge no5lvl kasan_multi_shot${ASHMEM_VM_APPEND:+ $ASHMEM_VM_APPEND}" \
+		"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
+		--module "$top/src/ashmem.ko" "${vm_files[@]}" \
+		--log "$top/console.log" --status "$top/vm.status" \
+		--timeout "$timeout" "$guest" || true
+	# shellcheck source=/dev/null
+	[[ -e $top/vm.status ]] && . "$top/vm.status"
+	[[ $VM_FINISHED == 1 ]] || problem "the VM did not finish"
+	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
+		problem "loading or unloading the module failed"
+	[[ $VM_COMPLAINTS -eq 0 ]] ||
+		problem "$VM_COMPLAINTS kernel report line(s) after the module loaded"
+	[[ $VM_SCRIPT_STATUS != timeout ]] ||
+		problem "the tests did not end within ${timeout}s"
+}
+
+# Count one run's results from the console log; prints
+# "status pass fail skip note". A run that printed no Totals line, stopped
+# before its plan, or exited with an unexpected status fails.
+tap_result() {	# console ABI/NAME
+	awk -v begin="ashmem-check: begin $2" \
+	    -v end="ashmem-check: end $2 status " '
+		$0 == begin { on = 1; seen = 1; next }
+		!on { next }
+		index($0, end) == 1 { status = substr($0, length(end) + 1) }
+		/^ashmem-check: |^ashmem-vm: |^ashmem-debug: / { on = 0; next }
+		/^\[ *[0-9]+\.[0-9]+\]/ { next }
+		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+		/^(not )?ok [0-9]+/ { n++ }
+		/^# Totals: / {
+			totals = 1
+			for (i = 3; i <= NF; i++) {
+				split($i, kv, ":")
+				t[kv[1]] = kv[2] + 0
+			}
+		}
+		END {
+			if (!seen) { print "none 0 1 0 not-run"; exit }
+			if (status == "") status = "none"
+			pass = t["pass"] + t["xfail"]
+			fail = t["fail"] + t["xpass"] + t["error"]
+			skip = t["skip"]
+			note = fail ? "FAILED" : "ok"
+			if (status == "none")
+				note = "did-not-end"
+			else if (status != "0" && status != "4" &&
+				 !(status == "1" && fail))
+				note = "exit-status-" status
+			if (plan > n) {
+				fail += plan - n
+				note = "unfinished"
+			}
+			if (!totals)
+				note = "no-Totals-line"
+			if (note != "ok" && !fail)
+				fail = 1
+			print status, pass + 0, fail + 0, skip + 0, note
+		}
+	' "$1"
+}
+
+judge_console() {
+	local console=$1 early line r status pass fail skip note when
+
+	# Early boot, before the module: shown, not judged.
+	early=$(awk '/ashmem-vm: module loading/ { exit } { print }' "$console" |
+		grep -aE "$REPORTS" || true)
+	if [[ -n $early ]]; then
+		log "kernel reports during early boot, before the module (not judged):"
+		while IFS= read -r line; do
+			printf '    %s\n' "$line"
+		done <<<"$early" >&2
+	fi
+	boot_s=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] ashmem-vm: module loading$/\1/p' \
+		"$console" | head -n 1)
+	# Without lockdep the run cannot see lock problems: not a pass.
+	for when in before after; do
+		grep -aq "^ashmem-debug: $when: debug_locks 1," "$console" ||
+			problem "lockdep was not on $when the tests ($(grep -a \
+				"^ashmem-debug: $when: " "$console" || echo no state))"
+	done
+
+	for r in "${runs[@]}"; do
+		read -r status pass fail skip note <<<"$(tap_result "$console" "$r")"
+		rows+=("$(printf '%-3s %-20s %5s %5s %5s  %s' "${r%%/*}" \
+			"${r#*/}" "$pass" "$fail" "$skip" "$note")")
+		total_pass=$((total_pass + pass))
+		total_fail=$((total_fail + fail))
+		total_skip=$((total_skip + skip))
+		[[ $note == ok ]] || problem "$r: $note (exit status $status)"
+	done
+}
+
+summary() {
+	local console=$1
+
+	section "summary"
+	printf '%-3s %-20s %5s %5s %5s  %s\n' abi program pass fail skip result
+	[[ ${#rows[@]} -eq 0 ]] || printf '%s\n' "${rows[@]}"
+	echo
+	grep -a '^ashmem-debug: phase .* took ' "$console" |
+		sed 's/^ashmem-debug: //' || true
+	# The seeds, to replay a run with ASHMEM_FUZZ_SEED (doc/debug.md).
+	grep -a '^# ashmem_fuzz: seed ' "$console" |
+		sed 's/^# ashmem_fuzz: /fuzzer: /' || true
+	printf 'kernel %s: build or cache %ss, boot to module %ss, VM %ss, OOM kills %s\n' \
+		"$KVER" "$kernel_s" "${boot_s:-?}" "$VM_SECONDS" "$VM_OOM_KILLS"
+	if [[ ${#problems[@]} -gt 0 ]]; then
+		echo "problems:"
+		printf '  - %s\n' "${problems[@]}"
+	fi
+	echo "make check-debug took ${SECONDS}s; logs in $top"
+	echo "$total_skip skipped"
+	echo "$total_pass passed, $total_fail failed"
+	[[ ${#problems[@]} -eq 0 && $total_fail -eq 0 ]]
+}
+
+main() {
+	local lsrc abi
+
+	check_settings
+	section "host packages"
+	"$VM_DIR/deps.sh"
+	lsrc=$(linux_source)
+	rm -rf "$top"
+	mkdir -p "$top"
+
+	get_kernel
+	section "module, kselftests, fuzzer"
+	build_module
+	for abi in $ABIS; do
+		build_programs "$abi" "$lsrc"
+	done
+	write_guest "$top/guest.sh"
+	run_vm "$top/guest.sh"
+	judge_console "$top/console.log"
+	summary "$top/console.log"
+}
+
+# All of the script is read before any of it runs: editing it meanwhile
+# cannot change what a running check does.
+main "$@"; exit
