@@ -553,7 +553,11 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	atomic_long_inc(&ashmem_shrinker_scans);
 	list_lru_shrink_walk(&ashmem_lru, sc, ashmem_lru_isolate, &pc);
 	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.freed);
-	if (!pc.freed && pc.contended)
+	/*
+	 * Nothing purged: the list is empty or busy. Reclaim would otherwise
+	 * call again for every batch of a count that can reach 2^40 pages.
+	 */
+	if (!pc.freed)
 		return SHRINK_STOP;
 	return pc.freed;
 }
