@@ -629,8 +629,16 @@ static int area_create_file(struct ashmem_area *area)
 	/* Like memfd: pages are accounted as they are used, not up front. */
 	file = shmem_file_setup(name, area->size,
 				mk_vma_flags(VMA_NORESERVE_BIT));
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
+		/*
+		 * The internal shmem mount has no size or inode limit, so
+		 * its ENOSPC means the inode allocation failed: say so, as
+		 * mmap(2) does for any other lack of memory.
+		 */
+		if (PTR_ERR(file) == -ENOSPC)
+			return -ENOMEM;
 		return PTR_ERR(file);
+	}
 	area_seal_file(area, file);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
