@@ -122,36 +122,50 @@ static const char *area_name(const struct ashmem_area *area)
 	return *name ? name : ASHMEM_NAME_DEF;
 }
 
+static struct ashmem_range *range_prev(struct ashmem_range *range)
+{
+	struct rb_node *node = rb_prev(&range->node);
+
+	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
+}
+
 /*
  * On kernels built to check themselves (CONFIG_DEBUG_VM), checks after
- * every change that the ranges are ordered, disjoint, inside the region,
- * never empty or inverted, that no two unpurged ones touch (they would
- * have merged) and that the counters add up.
+ * every change of [start, last] that the ranges there and their neighbours
+ * are ordered, disjoint, inside the region, never empty or inverted, that
+ * no two unpurged ones touch (they would have merged) and that the
+ * counters are in bounds (release checks that they end at 0). Only around
+ * the change: a walk of every range would make each change O(n), and a
+ * region of 256k ranges unusable.
  */
-static void ranges_check(struct ashmem_area *area)
+static void ranges_check(struct ashmem_area *area, pgoff_t start,
+			 pgoff_t last)
 {
 	pgoff_t end = PAGE_ALIGN((u64)area->size) >> PAGE_SHIFT;
-	pgoff_t unpinned = 0, purged = 0;
-	struct ashmem_range *range, *prev = NULL;
+	struct ashmem_range *range, *prev;
 
 	if (!IS_ENABLED(CONFIG_DEBUG_VM))
 		return;
 	lockdep_assert_held(&area->ranges_lock);
 
-	for (range = range_first(area); range; range = range_next(range)) {
+	WARN_ON_ONCE(area->unpinned_pages > end);
+	WARN_ON_ONCE(area->purged_pages > area->unpinned_pages);
+	range = range_tree_iter_first(&area->ranges, start ? start - 1 : 0,
+				      last + 1);
+	if (!range)
+		return;
+	prev = range_prev(range);
+	for (; range; prev = range, range = range_next(range)) {
 		WARN_ON_ONCE(range->last < range->start || range->last >= end);
 		if (prev) {
 			WARN_ON_ONCE(prev->last >= range->start);
 			WARN_ON_ONCE(prev->last + 1 == range->start &&
 				     !prev->purged && !range->purged);
 		}
-		unpinned += range_pages(range);
-		if (range->purged)
-			purged += range_pages(range);
-		prev = range;
+		/* The first range past the change is the last one to check. */
+		if (range->start > last + 1)
+			break;
 	}
-	WARN_ON_ONCE(unpinned != area->unpinned_pages);
-	WARN_ON_ONCE(purged != area->purged_pages);
 }
 
 /* Adds @range to @area; an unpurged range also joins the LRU's tail. */
@@ -317,7 +331,7 @@ static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 	ret = ranges_lock_reserved(area, start, last, pin_pieces, 0, &spare);
 	if (!ret) {
 		ret = pin_locked(area, start, last, &spare, &dead);
-		ranges_check(area);
+		ranges_check(area, start, last);
 		mutex_unlock(&area->ranges_lock);
 	}
 	ranges_free(&spare);
@@ -418,7 +432,7 @@ static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 	ret = ranges_lock_reserved(area, start, last, unpin_pieces, 1, &spare);
 	if (!ret) {
 		unpin_locked(area, start, last, &spare, &dead);
-		ranges_check(area);
+		ranges_check(area, start, last);
 		mutex_unlock(&area->ranges_lock);
 	}
 	ranges_free(&spare);
@@ -503,7 +517,7 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	spin_unlock(lru_lock);
 
 	range_punch(area, range);
-	ranges_check(area);
+	ranges_check(area, range->start, range->last);
 	trace_ashmem_purge(area_name(area), range->start, pages,
 			   pc->by_shrinker);
 	pc->freed += pages;
@@ -1008,6 +1022,9 @@ static int ashmem_release(struct inode *inode, struct file *file)
 		range_remove(area, range);
 		list_add(&range->lru, &dead);
 	}
+	/* Every change kept the counters; with no range left they are 0. */
+	WARN_ON_ONCE(IS_ENABLED(CONFIG_DEBUG_VM) &&
+		     (area->unpinned_pages || area->purged_pages));
 	mutex_unlock(&area->ranges_lock);
 	ranges_free(&dead);
 
