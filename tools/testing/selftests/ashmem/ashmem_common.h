@@ -172,6 +172,20 @@ static inline bool pages_are_zero(const unsigned char *map, size_t first,
 	return bytes_are(map + first * page_size(), 0, count * page_size());
 }
 
+/* Writes @text to a sysfs, procfs or cgroup file: 0, or -1 and errno. */
+static inline int write_file(const char *path, const char *text)
+{
+	ssize_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
 /*
  * Copy the value of line "@key:\t<value>" of /proc/self/fdinfo/@fd into
  * @val (without the newline). Returns 0, or -1 if the line is missing.

@@ -26,19 +26,6 @@
 #define SEED		7
 #define PATH_LEN	128	/* sysfs and debugfs paths */
 
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == len ? 0 : -1;
-}
-
 /* Reads the first line of @path into @buf, without the newline. */
 static int read_line(const char *path, char *buf, size_t len)
 {

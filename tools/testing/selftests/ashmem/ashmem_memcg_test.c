@@ -15,19 +15,6 @@
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define MIB		(1024UL * 1024)
 
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == len ? 0 : -1;
-}
-
 static int cg_write(const char *cg, const char *file, const char *text)
 {
 	char path[PATH_MAX];

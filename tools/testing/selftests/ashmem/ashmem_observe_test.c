@@ -15,19 +15,6 @@
 #define STATS		"/sys/kernel/debug/ashmem/stats"
 #define REGIONS		"/sys/kernel/debug/ashmem/regions"
 
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == len ? 0 : -1;
-}
-
 /* All of @path, NUL-terminated, in a buffer to free(); NULL on error. */
 static char *read_all(const char *path)
 {

@@ -51,19 +51,6 @@ FIXTURE_TEARDOWN(load)
 		close(self->fd);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == len ? 0 : -1;
-}
-
 /* Thousands of regions */
 
 #define MANY_REGIONS	2000
