@@ -254,51 +254,6 @@ run_vm() {
 		problem "the tests did not end within ${timeout}s"
 }
 
-# Count one run's results from the console log; prints
-# "status pass fail skip note". A run that printed no Totals line, stopped
-# before its plan, or exited with an unexpected status fails.
-tap_result() {	# console ABI/NAME
-	awk -v begin="ashmem-check: begin $2" \
-	    -v end="ashmem-check: end $2 status " '
-		$0 == begin { on = 1; seen = 1; next }
-		!on { next }
-		index($0, end) == 1 { status = substr($0, length(end) + 1) }
-		/^ashmem-check: |^ashmem-vm: |^ashmem-debug: / { on = 0; next }
-		/^\[ *[0-9]+\.[0-9]+\]/ { next }
-		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
-		/^(not )?ok [0-9]+/ { n++ }
-		/^# Totals: / {
-			totals = 1
-			for (i = 3; i <= NF; i++) {
-				split($i, kv, ":")
-				t[kv[1]] = kv[2] + 0
-			}
-		}
-		END {
-			if (!seen) { print "none 0 1 0 not-run"; exit }
-			if (status == "") status = "none"
-			pass = t["pass"] + t["xfail"]
-			fail = t["fail"] + t["xpass"] + t["error"]
-			skip = t["skip"]
-			note = fail ? "FAILED" : "ok"
-			if (status == "none")
-				note = "did-not-end"
-			else if (status != "0" && status != "4" &&
-				 !(status == "1" && fail))
-				note = "exit-status-" status
-			if (plan > n) {
-				fail += plan - n
-				note = "unfinished"
-			}
-			if (!totals)
-				note = "no-Totals-line"
-			if (note != "ok" && !fail)
-				fail = 1
-			print status, pass + 0, fail + 0, skip + 0, note
-		}
-	' "$1"
-}
-
 judge_console() {
 	local console=$1 early line r status pass fail skip note when
 
@@ -321,7 +276,7 @@ judge_console() {
 	done
 
 	for r in "${runs[@]}"; do
-		read -r status pass fail skip note <<<"$(tap_result "$console" "$r")"
+		read -r status pass fail skip note <<<"$(tap_counts "$console" "$r")"
 		rows+=("$(printf '%-3s %-20s %5s %5s %5s  %s' "${r%%/*}" \
 			"${r#*/}" "$pass" "$fail" "$skip" "$note")")
 		total_pass=$((total_pass + pass))

@@ -170,62 +170,6 @@ vm_files=()
 
 # --- per kernel -----------------------------------------------------------
 
-# Count one program's results from a console log; prints
-# "status pass fail skip note".
-tap_counts() {
-	local log=$1 name=$2
-
-	awk -v begin="ashmem-check: begin $name" \
-	    -v end="ashmem-check: end $name status " '
-		$0 == begin { on = 1; seen = 1; next }
-		!on { next }
-		index($0, end) == 1 { status = substr($0, length(end) + 1) }
-		/^ashmem-check: / { on = 0; next }	# the next program
-		/^ashmem-vm: / { on = 0; next }		# the guest script ended
-		/^\[ *[0-9]+\.[0-9]+\]/ { next }		# kernel lines
-		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
-		/^ok [0-9]+/ {
-			n++
-			if ($0 ~ /# *SKIP/) skip++
-			else pass++
-		}
-		/^not ok [0-9]+/ { n++; fail++ }
-		/^# Totals: / {
-			totals = 1
-			for (i = 3; i <= NF; i++) {
-				split($i, kv, ":")
-				t[kv[1]] = kv[2] + 0
-			}
-		}
-		END {
-			if (!seen) { print "none 0 1 0 not-run"; exit }
-			if (status == "") status = "none"
-			if (totals) {
-				pass = t["pass"] + t["xfail"]
-				fail = t["fail"] + t["xpass"] + t["error"]
-				skip = t["skip"]
-				n = pass + fail + skip
-			}
-			# The most telling note wins.
-			note = fail ? "FAILED" : "ok"
-			if (status == "none")
-				note = "did-not-end"
-			else if (status != "0" && status != "4" &&
-				 !(status == "1" && fail))
-				note = "exit-status-" status
-			if (plan > n) {
-				fail += plan - n
-				note = "unfinished"
-			}
-			if (!totals)
-				note = "no-Totals-line"
-			if (note != "ok" && !fail)
-				fail = 1
-			print status, pass + 0, fail + 0, skip + 0, note
-		}
-	' "$log"
-}
-
 add_row() {	# kernel abi program pass fail skip result
 	rows+=("$(printf '%-24s %-3s %-20s %5s %5s %5s  %s' "$@")")
 }
