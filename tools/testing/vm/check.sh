@@ -4,15 +4,18 @@
 #
 # Usage: check.sh [SERIES...]    (default: 6.1 6.12 7, or $KERNELS)
 #
-# Runs checkpatch --strict on the sources, builds the kselftests 64- and
-# 32-bit, then for each Debian kernel series builds ashmem.ko in a fresh
-# copy of the tree with W=1 and sparse (C=1), boots the kernel in QEMU and
-# runs every test binary of both ABIs plus the demo. Ends with a summary
-# table and, on the last line, "N passed, N failed" counting kselftest
-# cases over all kernels and ABIs (a test program that crashed counts its
-# unreported cases as failed; one that could not run at all counts as one
-# failed case). Exits non-zero on any failed test, crash, checkpatch,
-# compiler or sparse warning, VM that did not finish, or kernel complaint.
+# Runs checkpatch --strict on the sources, builds the kselftests and the
+# fuzzer 64- and 32-bit, then for each Debian kernel series builds
+# ashmem.ko in a fresh copy of the tree with W=1 and sparse (C=1), boots
+# the kernel in QEMU and runs every test binary of both ABIs, the fuzzer
+# for ASHMEM_CHECK_FUZZ_SECONDS (default 20) each, and the demo. A failed
+# fuzzer run prints its seed: replay it as doc/debug.md says. Ends with a
+# summary table and, on the last line, "N passed, N failed" counting
+# kselftest cases over all kernels and ABIs, and one case per fuzzer run
+# (a test program that crashed counts its unreported cases as failed; one
+# that could not run at all counts as one failed case). Exits non-zero on
+# any failed test, crash, checkpatch, compiler or sparse warning, VM that
+# did not finish, or kernel complaint.
 # Logs stay in build/check/.
 set -euo pipefail
 
@@ -30,7 +33,9 @@ done
 
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
+fuzz_seconds=${ASHMEM_CHECK_FUZZ_SECONDS:-20}
 ksft_dir=$REPO/tools/testing/selftests/ashmem
+fuzz_dir=$REPO/tools/testing/fuzz
 ABIS="64 32"
 
 problems=()	# what failed, besides test cases
@@ -106,25 +111,31 @@ run_checkpatch
 
 # --- user programs ----------------------------------------------------------
 
+# The kselftests in the order print-progs gives, and a short fuzzer run
+# (tools/testing/fuzz) before the last of them, which unloads the module.
 progs=()
-section "kselftests and demo"
+section "kselftests, fuzzer and demo"
 if [[ -e $ksft_dir/Makefile ]]; then
 	read -r -a progs <<<"$(make -s -C "$ksft_dir" print-progs)"
+	progs=("${progs[@]:0:${#progs[@]}-1}" ashmem_fuzz "${progs[@]: -1}")
 	for abi in $ABIS; do
 		m32=()
 		[[ $abi == 32 ]] && m32=(M32=1)
-		if make -C "$ksft_dir" OUTPUT="$top/selftests/$abi" \
-			KSFT_INC="$lsrc/tools/testing/selftests" "${m32[@]}" \
-			> "$top/selftests-$abi.log" 2>&1; then
-			log "kselftests ($abi-bit) built: ${progs[*]}"
-			if grep -qE 'warning:' "$top/selftests-$abi.log"; then
-				cat "$top/selftests-$abi.log" >&2
-				problem "the $abi-bit kselftests build with warnings"
+		for dir in "$ksft_dir" "$fuzz_dir"; do
+			blog=$top/build-$abi-${dir##*/}.log
+			if make -C "$dir" OUTPUT="$top/selftests/$abi" \
+				KSFT_INC="$lsrc/tools/testing/selftests" \
+				"${m32[@]}" > "$blog" 2>&1; then
+				if grep -qE 'warning:' "$blog"; then
+					cat "$blog" >&2
+					problem "the $abi-bit ${dir##*/} programs build with warnings"
+				fi
+			else
+				cat "$blog" >&2
+				problem "the $abi-bit ${dir##*/} programs do not build"
 			fi
-		else
-			cat "$top/selftests-$abi.log" >&2
-			problem "the $abi-bit kselftests do not build"
-		fi
+		done
+		log "$abi-bit programs built: ${progs[*]}"
 	done
 else
 	problem "no kselftests in $ksft_dir"
@@ -144,9 +155,12 @@ vm_files=()
 		for p in "${progs[@]}"; do
 			[[ -x $top/selftests/$abi/$p ]] || continue
 			vm_files+=("$top/selftests/$abi/$p:/opt/ksft/$abi/$p")
+			args=''
+			[[ $p == ashmem_fuzz ]] &&
+				args=" --seconds $fuzz_seconds --procs 4"
 			cat <<-EOF
 			echo "ashmem-check: begin $abi/$p"
-			/opt/ksft/$abi/$p
+			/opt/ksft/$abi/$p$args
 			s=\$?
 			echo "ashmem-check: end $abi/$p status \$s"
 			[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
