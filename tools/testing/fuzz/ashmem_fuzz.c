@@ -1731,11 +1731,16 @@ static void op_fork(void)
 			if (regions[i].used && !regions[i].owned)
 				check_pread(&regions[i]);
 		if (give) {
-			/* A fresh region, mapped, written, pinned. */
+			/*
+			 * A fresh region, mapped, written, pinned, of a
+			 * size the parent can learn: ioctl() returns an
+			 * int, so GET_SIZE cannot tell sizes above INT_MAX.
+			 */
 			r = NULL;
 			for (i = 0; i < MAX_REGIONS; i++)
 				if (regions[i].used && regions[i].owned &&
-				    regions[i].mapped)
+				    regions[i].mapped &&
+				    regions[i].size <= INT_MAX)
 					r = &regions[i];
 			if (r)
 				send_fd(sv[1], r->fds[0], (__u32)(r - regions));
