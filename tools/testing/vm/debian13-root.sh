@@ -230,6 +230,8 @@ fix_sparse() {
 		install -m 755 "$tmp/x/usr/bin/sparse" "$root/usr/local/bin/sparse"
 	fi
 	rm -rf "$tmp"
+	# Back to trixie's lists: the kernel image comes from there.
+	apt_state apt "${SOURCES[@]}"
 	checker_valid "$root" ||
 		log "warning: no sparse works with $kver: C=1 will check nothing"
 }
