@@ -21,26 +21,8 @@ series=("$@")
 
 apt_install dkms kmod make gcc
 
-n=0 passed=0 failed=0
-ok() {
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# check DESCRIPTION COMMAND...: runs COMMAND, its output to the log.
-check() {
-	local desc=$1
-
-	shift
-	if "$@" >>"$logf" 2>&1; then
-		ok "$desc"
-	else
-		not_ok "$desc (log: $logf)"
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 
 mkdir -p "$OUT"
 logf=$OUT/check-dkms.log
@@ -66,7 +48,7 @@ else
 fi
 
 "${mk[@]}" dkms-remove >>"$logf" 2>&1 || true
-check "make dkms-add copies the sources and adds them" "${mk[@]}" dkms-add
+expect "make dkms-add copies the sources and adds them" "${mk[@]}" dkms-add
 for f in dkms.conf Kbuild Makefile ashmem.c tools/probe-kernel.sh \
 	 uapi/linux/ashmem.h; do
 	[[ -e /usr/src/ashmem-$version/$f ]] ||
@@ -127,7 +109,7 @@ done
 # Installing into another kernel's tree only writes files there; the
 # running kernel is never the target.
 if [[ -n $install_kver ]]; then
-	check "make dkms-install KVER=$install_kver" \
+	expect "make dkms-install KVER=$install_kver" \
 		"${mk[@]}" dkms-install "KVER=$install_kver"
 	if compgen -G "/lib/modules/$install_kver/updates/dkms/ashmem.ko*" \
 		>/dev/null &&
@@ -140,7 +122,7 @@ else
 	echo "# no installable kernel other than the running one: skipped dkms-install"
 fi
 
-check "make dkms-remove" "${mk[@]}" dkms-remove
+expect "make dkms-remove" "${mk[@]}" dkms-remove
 if [[ -e /usr/src/ashmem-$version || -e /var/lib/dkms/ashmem/$version ]] ||
    { [[ -n $install_kver ]] &&
      compgen -G "/lib/modules/$install_kver/updates/dkms/ashmem.ko*" >/dev/null; }; then
@@ -149,6 +131,4 @@ else
 	ok "make dkms-remove left nothing behind"
 fi
 
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+tap_end

@@ -22,26 +22,8 @@ series=("$@")
 
 apt_install kmod make gcc openssl udev util-linux
 
-n=0 passed=0 failed=0
-ok() {
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# expect DESCRIPTION COMMAND...: a test that passes if COMMAND succeeds.
-expect() {
-	local desc=$1
-
-	shift
-	if "$@" >>"$logf" 2>&1; then
-		ok "$desc"
-	else
-		not_ok "$desc (log: $logf)"
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$here/tap.sh"
 
 mkdir -p "$OUT"
 logf=$OUT/check-install.log
@@ -174,6 +156,4 @@ else
 	cat "$work/udev/test.log" >>"$logf" 2>/dev/null || true
 fi
 
-echo "1..$n"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+tap_end
