@@ -7,22 +7,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$here/../vm/lib.sh"
 
 series=${1:-${KERNEL:-6.12}}
 
-"$VM_DIR/deps.sh"
-kvars=$("$VM_DIR/kernel.sh" "$series")
-eval "$kvars"
-
-dir=$OUT/bench/$KVER
-log "building ashmem.ko and ashmem_bench for $KVER"
-copy_sources "$dir/src"
-if ! make -s -C "$KDIR" M="$dir/src" modules > "$dir/build.log" 2>&1; then
-	cat "$dir/build.log" >&2
-	die "the module does not build for $KVER (log: $dir/build.log)"
-fi
+build_module_for "$series" bench
+dir=$WORK_DIR
+log "building ashmem_bench"
 gcc -static -O2 -pthread -Wall -Wextra -Werror -I"$REPO/uapi" \
 	-o "$dir/ashmem_bench" "$here/ashmem_bench.c"
 

@@ -134,6 +134,26 @@ linux_source() {
 	echo "$dir"
 }
 
+# For make run and make bench: install what the VM needs, get the Debian
+# kernel of SERIES (kernel.sh) and build ashmem.ko for it in
+# $OUT/WHAT/KVER/src. Sets KVER, KDIR, VMLINUZ, KCONFIG and WORK_DIR
+# ($OUT/WHAT/KVER).
+build_module_for() {	# series what
+	local series=$1 what=$2 kvars
+
+	"$VM_DIR/deps.sh"
+	kvars=$("$VM_DIR/kernel.sh" "$series")
+	eval "$kvars"
+	WORK_DIR=$OUT/$what/$KVER
+	log "building ashmem.ko for $KVER"
+	copy_sources "$WORK_DIR/src"
+	if ! make -s -C "$KDIR" M="$WORK_DIR/src" modules \
+		> "$WORK_DIR/build.log" 2>&1; then
+		cat "$WORK_DIR/build.log" >&2
+		die "the module does not build for $KVER (log: $WORK_DIR/build.log)"
+	fi
+}
+
 # Build the static demo program (tools/demo) into OUTFILE.
 build_demo() {
 	local outfile=$1

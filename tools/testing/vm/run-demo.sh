@@ -11,17 +11,8 @@ set -euo pipefail
 
 series=${1:-${KERNEL:-6.12}}
 
-"$VM_DIR/deps.sh"
-kvars=$("$VM_DIR/kernel.sh" "$series")
-eval "$kvars"
-
-dir=$OUT/run/$KVER
-log "building ashmem.ko for $KVER"
-copy_sources "$dir/src"
-if ! make -s -C "$KDIR" M="$dir/src" modules > "$dir/build.log" 2>&1; then
-	cat "$dir/build.log" >&2
-	die "the module does not build for $KVER (log: $dir/build.log)"
-fi
+build_module_for "$series" run
+dir=$WORK_DIR
 build_demo "$dir/ashmem_demo"
 
 cat > "$dir/guest.sh" <<'EOF'
