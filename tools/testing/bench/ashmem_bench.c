@@ -115,22 +115,53 @@ static double fault_cost(bool ashmem, size_t pages)
 	return t / pages;
 }
 
-/* Seconds per create, size, map, touch, unmap and close of one region. */
-static double lifecycle_cost(bool ashmem, int rounds)
+/* The steps of a region's life, timed one by one. */
+enum { CREATE, MAP, TOUCH, UNMAP, CLOSE, STEPS };
+
+static const char *const step_names[STEPS] = {
+	[CREATE]	= "  open and size",
+	[MAP]		= "  mmap (ashmem makes its shmem file)",
+	[TOUCH]		= "  first touch",
+	[UNMAP]		= "  munmap",
+	[CLOSE]		= "  close (ashmem: two files go)",
+};
+
+/*
+ * Seconds per create, size, map, touch, unmap and close of one region,
+ * in @step the seconds per step of it.
+ */
+static double lifecycle_cost(bool ashmem, int rounds, double step[STEPS])
 {
 	size_t size = 4 * page_size;
-	double t = now();
-	int i;
+	double total = 0;
+	int i, k;
 
+	for (k = 0; k < STEPS; k++)
+		step[k] = 0;
 	for (i = 0; i < rounds; i++) {
-		int fd = ashmem ? ashmem_region(size) : memfd_region(size);
-		char *p = map(fd, size);
+		double mark[STEPS + 1];
+		int fd;
+		char *p;
 
+		mark[CREATE] = now();
+		fd = ashmem ? ashmem_region(size) : memfd_region(size);
+		mark[MAP] = now();
+		p = map(fd, size);
+		mark[TOUCH] = now();
 		p[0] = 1;
+		mark[UNMAP] = now();
 		munmap(p, size);
+		mark[CLOSE] = now();
 		close(fd);
+		mark[STEPS] = now();
+		for (k = 0; k < STEPS; k++)
+			step[k] += mark[k + 1] - mark[k];
 	}
-	return (now() - t) / rounds;
+	for (k = 0; k < STEPS; k++) {
+		step[k] /= rounds;
+		total += step[k];
+	}
+	return total;
 }
 
 /*
@@ -290,7 +321,9 @@ int main(void)
 {
 	double a[REPS], m[REPS];
 	struct range_costs one, many;
+	double steps_a[REPS][STEPS], steps_m[REPS][STEPS];
 	double fa, fm, la, lm, p1k, p64k, e1k, e64k, r1, r2;
+	int k;
 	int r;
 
 	page_size = sysconf(_SC_PAGESIZE);
@@ -303,8 +336,8 @@ int main(void)
 	fm = median(m, REPS);
 
 	for (r = 0; r < REPS; r++) {
-		a[r] = lifecycle_cost(true, 200);
-		m[r] = lifecycle_cost(false, 200);
+		a[r] = lifecycle_cost(true, 200, steps_a[r]);
+		m[r] = lifecycle_cost(false, 200, steps_m[r]);
 	}
 	la = median(a, REPS);
 	lm = median(m, REPS);
@@ -332,6 +365,16 @@ int main(void)
 	    "(memfd)", fa / fm, "<= 1.05");
 	row("open+size+mmap+touch+munmap+close", la * 1e6, "us", lm * 1e6,
 	    "(memfd)", la / lm, "<= 1.10");
+	for (k = 0; k < STEPS; k++) {
+		for (r = 0; r < REPS; r++) {
+			a[r] = steps_a[r][k];
+			m[r] = steps_m[r][k];
+		}
+		fa = median(a, REPS);
+		fm = median(m, REPS);
+		row(step_names[k], fa * 1e6, "us", fm * 1e6, "(memfd)",
+		    fa / fm, "report");
+	}
 	fa = median(many.unpin_pin, REPS);
 	fm = median(one.unpin_pin, REPS);
 	row("unpin+pin, 65536 ranges vs 1", fa * 1e6, "us", fm * 1e6,
