@@ -457,18 +457,30 @@ static int ashmem_pin_status(struct ashmem_area *area, pgoff_t start,
 /*
  * Punches the range's pages out of the backing file; they read back as
  * zeros. Not vfs_fallocate(): a region whose mask lost PROT_WRITE has its
- * file sealed against writes, which also refuses hole punching.
+ * file sealed against writes, which also refuses hole punching. Returns
+ * how many of them were in memory: a range is often partly or never
+ * touched, and only what was resident is memory given back.
  */
-static void range_punch(struct ashmem_area *area, struct ashmem_range *range)
+static unsigned long range_punch(struct ashmem_area *area,
+				 struct ashmem_range *range)
 {
 	struct inode *inode = file_inode(area->file);
+	struct address_space *mapping = inode->i_mapping;
 	loff_t start = (loff_t)range->start << PAGE_SHIFT;
 	loff_t end = ((loff_t)range->last + 1) << PAGE_SHIFT;
+	unsigned long before, after;
 
 	lockdep_assert_held(&area->ranges_lock);
 
-	unmap_mapping_range(inode->i_mapping, start, end - start, 0);
+	/*
+	 * Faults on pinned pages of the same file may add pages meanwhile:
+	 * then this counts fewer, never more, than it freed.
+	 */
+	before = READ_ONCE(mapping->nrpages);
+	unmap_mapping_range(mapping, start, end - start, 0);
 	shmem_truncate_range(inode, start, end - 1);
+	after = READ_ONCE(mapping->nrpages);
+	return before > after ? before - after : 0;
 }
 
 static void ashmem_area_free(struct kref *ref)
@@ -500,6 +512,7 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	struct ashmem_area *area = range->area;
 	struct purge_control *pc = arg;
 	pgoff_t pages = range_pages(range);
+	unsigned long resident;
 
 	if (pc->freed >= pc->target)
 		return LRU_SKIP;
@@ -516,9 +529,15 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	kref_get(&area->ref);
 	spin_unlock(lru_lock);
 
-	range_punch(area, range);
+	resident = range_punch(area, range);
+	/*
+	 * Tell reclaim what memory it got back, as slab and inode pruning
+	 * do, so that it does not escalate or call the OOM killer while
+	 * purging is freeing pages. Outside reclaim this does nothing.
+	 */
+	mm_account_reclaimed_pages(resident);
 	ranges_check(area, range->start, range->last);
-	trace_ashmem_purge(area_name(area), range->start, pages,
+	trace_ashmem_purge(area_name(area), range->start, pages, resident,
 			   pc->by_shrinker);
 	pc->freed += pages;
 	atomic_long_add(pages, &ashmem_purged_total);

@@ -14,9 +14,11 @@
 #include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/swap.h>
 
 #include "ashmem_features.h"
 
@@ -91,6 +93,19 @@ static inline bool list_lru_del_obj(struct list_lru *lru,
 				    struct list_head *item)
 {
 	return list_lru_del(lru, item);
+}
+#endif
+
+/*
+ * Pages freed outside the LRUs count as reclaim progress through
+ * current->reclaim_state; 6.4 renamed its reclaimed_slab field and added
+ * this helper.
+ */
+#ifndef ASHMEM_HAVE_MM_ACCOUNT_RECLAIMED_PAGES
+static inline void mm_account_reclaimed_pages(unsigned long pages)
+{
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += pages;
 }
 #endif
 

@@ -283,4 +283,46 @@ TEST_F(trace, events_carry_the_region_name)
 	free(text);
 }
 
+/*
+ * A purge says how many of its pages were in memory: the memory given
+ * back, which is what reclaim is told it freed.
+ */
+TEST_F(trace, purge_counts_resident_pages)
+{
+	size_t pg = page_size();
+	char path[PATH_MAX], *text;
+	unsigned char *map;
+	int fd;
+
+	if (!self->dir)
+		return;
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_NAME, "observe-resident"));
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, 16 * pg));
+	map = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+
+	/* Pages 0-2 touched, 3-5 never: 3 of 6 in memory. */
+	fill_pages(map, 0, 3, 5);
+	ASSERT_EQ(0, unpin_pages(fd, 0, 6));
+	ASSERT_EQ(6, purge_all(fd));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 0, 6));
+	/* Pages 8-9 touched: 2 of 8, purged by the shrinker. */
+	fill_pages(map, 8, 2, 6);
+	ASSERT_EQ(0, unpin_pages(fd, 8, 8));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2"));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 8, 8));
+	munmap(map, 16 * pg);
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/trace", self->dir);
+	text = read_all(path);
+	ASSERT_NE(NULL, text);
+	expect_event(_metadata, text, "ashmem_purge:",
+		     "name=observe-resident start=0 pages=6 by=purge_all_caches resident=3");
+	expect_event(_metadata, text, "ashmem_purge:",
+		     "name=observe-resident start=8 pages=8 by=shrinker resident=2");
+	free(text);
+}
+
 TEST_HARNESS_MAIN
