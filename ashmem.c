@@ -473,8 +473,9 @@ static unsigned long range_punch(struct ashmem_area *area,
 	lockdep_assert_held(&area->ranges_lock);
 
 	/*
-	 * Faults on pinned pages of the same file may add pages meanwhile:
-	 * then this counts fewer, never more, than it freed.
+	 * Other pages of the file may be faulted in or swapped out
+	 * meanwhile: the count is then off by those few, which is as
+	 * exact as reclaim needs.
 	 */
 	before = READ_ONCE(mapping->nrpages);
 	unmap_mapping_range(mapping, start, end - start, 0);
