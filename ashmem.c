@@ -129,6 +129,14 @@ static struct ashmem_range *range_prev(struct ashmem_range *range)
 	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
 }
 
+/* The first range that overlaps [start, last] or touches either end. */
+static struct ashmem_range *range_first_touching(struct ashmem_area *area,
+						 pgoff_t start, pgoff_t last)
+{
+	return range_tree_iter_first(&area->ranges, start ? start - 1 : 0,
+				     last + 1);
+}
+
 /*
  * On kernels built to check themselves (CONFIG_DEBUG_VM), checks after
  * every change of [start, last] that the ranges there and their neighbours
@@ -150,8 +158,7 @@ static void ranges_check(struct ashmem_area *area, pgoff_t start,
 
 	WARN_ON_ONCE(area->unpinned_pages > end);
 	WARN_ON_ONCE(area->purged_pages > area->unpinned_pages);
-	range = range_tree_iter_first(&area->ranges, start ? start - 1 : 0,
-				      last + 1);
+	range = range_first_touching(area, start, last);
 	if (!range)
 		return;
 	prev = range_prev(range);
@@ -375,18 +382,11 @@ static void sweep_add(struct unpin_sweep *sweep, pgoff_t start, pgoff_t last)
 	sweep->last = last;
 }
 
-static struct ashmem_range *unpin_first(struct ashmem_area *area,
-					pgoff_t start, pgoff_t last)
-{
-	return range_tree_iter_first(&area->ranges, start ? start - 1 : 0,
-				     last + 1);
-}
-
 /* How many ranges unpinning [start, last] may create, at most. */
 static unsigned int unpin_pieces(struct ashmem_area *area, pgoff_t start,
 				 pgoff_t last)
 {
-	struct ashmem_range *range = unpin_first(area, start, last);
+	struct ashmem_range *range = range_first_touching(area, start, last);
 	unsigned int pieces = 1;
 
 	for (; range && range->start <= last + 1; range = range_next(range))
@@ -404,7 +404,7 @@ static void unpin_locked(struct ashmem_area *area, pgoff_t start,
 
 	lockdep_assert_held(&area->ranges_lock);
 
-	range = unpin_first(area, start, last);
+	range = range_first_touching(area, start, last);
 	for (; range && range->start <= last + 1; range = next) {
 		next = range_next(range);
 		if (pos < range->start && pos <= last)
