@@ -172,6 +172,28 @@ static inline bool pages_are_zero(const unsigned char *map, size_t first,
 	return bytes_are(map + first * page_size(), 0, count * page_size());
 }
 
+/*
+ * The number on line "@key N" of a file of such lines (debugfs's
+ * ashmem/stats, a cgroup's memory.stat), or -1.
+ */
+static inline long long key_value(const char *path, const char *key)
+{
+	char name[64];
+	long long value, found = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &value) == 2) {
+		if (!strcmp(name, key)) {
+			found = value;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Writes @text to a sysfs, procfs or cgroup file: 0, or -1 and errno. */
 static inline int write_file(const char *path, const char *text)
 {

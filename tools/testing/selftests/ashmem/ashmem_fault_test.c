@@ -43,25 +43,6 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The number on line "@key N" of debugfs's ashmem/stats, or -1. */
-static long long ashmem_stat(const char *key)
-{
-	char name[64];
-	long long value, found = -1;
-	FILE *f = fopen(ASHMEM_STATS, "re");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &value) == 2) {
-		if (!strcmp(name, key)) {
-			found = value;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * failslab's knobs as the tests set them: fail every allocation of an
  * armed cache made by a task that asked for it, waiting allocations too.
@@ -272,7 +253,7 @@ FIXTURE_TEARDOWN(fault)
 TEST_F(fault, open_fails_cleanly_when_area_alloc_fails)
 {
 	struct fault_ctx *c = &self->c;
-	long long regions = ashmem_stat("regions");
+	long long regions = key_value(ASHMEM_STATS, "regions");
 	int fd, err;
 
 	if (!arm(_metadata, c, "ashmem_area", 0))
@@ -285,11 +266,11 @@ TEST_F(fault, open_fails_cleanly_when_area_alloc_fails)
 		close(fd);
 	ASSERT_EQ(-1, fd) TH_LOG("open succeeded though its allocation failed");
 	EXPECT_EQ(ENOMEM, err) TH_LOG("open: %s", strerror(err));
-	EXPECT_EQ(regions, ashmem_stat("regions"));
+	EXPECT_EQ(regions, key_value(ASHMEM_STATS, "regions"));
 
 	/* The next open works, and so does its region. */
 	map_region(_metadata, c);
-	EXPECT_EQ(regions + 1, ashmem_stat("regions"));
+	EXPECT_EQ(regions + 1, key_value(ASHMEM_STATS, "regions"));
 	EXPECT_EQ(0, unpin_pages(c->fd, 1, 2));
 	expect_data(_metadata, c, -1);
 }
@@ -297,7 +278,7 @@ TEST_F(fault, open_fails_cleanly_when_area_alloc_fails)
 TEST_F(fault, unpin_fails_cleanly_when_range_alloc_fails)
 {
 	struct fault_ctx *c = &self->c;
-	long long unpinned = ashmem_stat("unpinned_pages");
+	long long unpinned = key_value(ASHMEM_STATS, "unpinned_pages");
 	int ret, err;
 
 	map_region(_metadata, c);
@@ -313,7 +294,7 @@ TEST_F(fault, unpin_fails_cleanly_when_range_alloc_fails)
 	/* Nothing was unpinned. */
 	EXPECT_EQ(ASHMEM_IS_PINNED, pin_status(c->fd, 0, PAGES));
 	EXPECT_EQ(0, fdinfo_unpinned(c));
-	EXPECT_EQ(unpinned, ashmem_stat("unpinned_pages"));
+	EXPECT_EQ(unpinned, key_value(ASHMEM_STATS, "unpinned_pages"));
 
 	/* Tried again, it works. */
 	EXPECT_EQ(0, unpin_pages(c->fd, 2, 4));

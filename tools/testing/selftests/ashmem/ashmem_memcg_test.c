@@ -26,22 +26,10 @@ static int cg_write(const char *cg, const char *file, const char *text)
 /* Value of line "@key N" of @cg's memory.stat, or -1. */
 static long long cg_stat(const char *cg, const char *key)
 {
-	char path[PATH_MAX], name[64];
-	long long value, found = -1;
-	FILE *f;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/memory.stat", cg);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &value) == 2) {
-		if (!strcmp(name, key)) {
-			found = value;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
+	return key_value(path, key);
 }
 
 static int cg_enter(const char *cg)

@@ -46,25 +46,6 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-/* Value of line "@key N" of the stats file, or -1. */
-static long long stat_of(const char *key)
-{
-	char *text = read_all(STATS), *line;
-	size_t klen = strlen(key);
-	long long value = -1;
-
-	for (line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, key, klen) && line[klen] == ' ') {
-			value = atoll(line + klen + 1);
-			break;
-		}
-	}
-	free(text);
-	return value;
-}
-
 struct counts {
 	long long regions;
 	long long unpinned;
@@ -79,11 +60,11 @@ FIXTURE(stats) {
 
 static void snapshot(struct counts *s)
 {
-	s->regions = stat_of("regions");
-	s->unpinned = stat_of("unpinned_pages");
-	s->purged = stat_of("purged_pages");
-	s->purged_total = stat_of("purged_total");
-	s->scans = stat_of("shrinker_scans");
+	s->regions = key_value(STATS, "regions");
+	s->unpinned = key_value(STATS, "unpinned_pages");
+	s->purged = key_value(STATS, "purged_pages");
+	s->purged_total = key_value(STATS, "purged_total");
+	s->scans = key_value(STATS, "shrinker_scans");
 }
 
 FIXTURE_SETUP(stats)
