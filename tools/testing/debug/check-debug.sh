@@ -44,7 +44,6 @@ fuzz_seed=${ASHMEM_FUZZ_SEED:-}
 read -r -a fuzz_args <<<"${ASHMEM_FUZZ_ARGS:-}"
 phases=${ASHMEM_DEBUG_PHASES:-kselftests stress fuzzer fault-injection unload}
 ksft_dir=$REPO/tools/testing/selftests/ashmem
-fuzz_dir=$REPO/tools/testing/fuzz
 ABIS="64 32"
 
 # Programs run in their own phase, after the rest of the kselftests.
@@ -118,35 +117,20 @@ build_module() {
 
 # The kselftests and the fuzzer of one ABI into $top/bin/ABI.
 build_programs() {
-	local abi=$1 lsrc=$2 dir m32=()
+	local abi=$1 lsrc=$2 msg
 
-	[[ $abi == 32 ]] && m32=(M32=1)
-	for dir in "$ksft_dir" "$fuzz_dir"; do
-		if ! make -C "$dir" OUTPUT="$top/bin/$abi" \
-			KSFT_INC="$lsrc/tools/testing/selftests" "${m32[@]}" \
-			> "$top/build-$abi-${dir##*/}.log" 2>&1; then
-			cat "$top/build-$abi-${dir##*/}.log" >&2
-			problem "the $abi-bit programs of ${dir#"$REPO"/} do not build"
-		fi
-	done
+	while IFS= read -r msg; do
+		problem "$msg"
+	done < <(build_test_programs "$abi" "$top/bin/$abi" "$top" "$lsrc" ||
+		true)
 }
 
 # --- the guest script -------------------------------------------------------
 
-# One program run between the markers check.sh uses too: "ashmem-check:
-# begin ABI/NAME" and "ashmem-check: end ABI/NAME status N".
+# One program run, remembered for judge_console.
 emit_run() {	# abi name command...
-	local abi=$1 name=$2
-
-	shift 2
-	runs+=("$abi/$name")
-	cat <<-EOF
-	echo "ashmem-check: begin $abi/$name"
-	$*
-	s=\$?
-	echo "ashmem-check: end $abi/$name status \$s"
-	[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
-	EOF
+	runs+=("$1/$2")
+	guest_run "$@"
 }
 
 # shellcheck disable=SC2016 # expanded in the guest

@@ -35,7 +35,6 @@ top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
 fuzz_seconds=${ASHMEM_CHECK_FUZZ_SECONDS:-20}
 ksft_dir=$REPO/tools/testing/selftests/ashmem
-fuzz_dir=$REPO/tools/testing/fuzz
 ABIS="64 32"
 
 problems=()	# what failed, besides test cases
@@ -119,22 +118,10 @@ if [[ -e $ksft_dir/Makefile ]]; then
 	read -r -a progs <<<"$(make -s -C "$ksft_dir" print-progs)"
 	progs=("${progs[@]:0:${#progs[@]}-1}" ashmem_fuzz "${progs[@]: -1}")
 	for abi in $ABIS; do
-		m32=()
-		[[ $abi == 32 ]] && m32=(M32=1)
-		for dir in "$ksft_dir" "$fuzz_dir"; do
-			blog=$top/build-$abi-${dir##*/}.log
-			if make -C "$dir" OUTPUT="$top/selftests/$abi" \
-				KSFT_INC="$lsrc/tools/testing/selftests" \
-				"${m32[@]}" > "$blog" 2>&1; then
-				if grep -qE 'warning:' "$blog"; then
-					cat "$blog" >&2
-					problem "the $abi-bit ${dir##*/} programs build with warnings"
-				fi
-			else
-				cat "$blog" >&2
-				problem "the $abi-bit ${dir##*/} programs do not build"
-			fi
-		done
+		while IFS= read -r msg; do
+			problem "$msg"
+		done < <(build_test_programs "$abi" "$top/selftests/$abi" \
+			"$top" "$lsrc" || true)
 		log "$abi-bit programs built: ${progs[*]}"
 	done
 else
@@ -155,16 +142,10 @@ vm_files=()
 		for p in "${progs[@]}"; do
 			[[ -x $top/selftests/$abi/$p ]] || continue
 			vm_files+=("$top/selftests/$abi/$p:/opt/ksft/$abi/$p")
-			args=''
+			args=()
 			[[ $p == ashmem_fuzz ]] &&
-				args=" --seconds $fuzz_seconds --procs 4"
-			cat <<-EOF
-			echo "ashmem-check: begin $abi/$p"
-			/opt/ksft/$abi/$p$args
-			s=\$?
-			echo "ashmem-check: end $abi/$p status \$s"
-			[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
-			EOF
+				args=(--seconds "$fuzz_seconds" --procs 4)
+			guest_run "$abi" "$p" "/opt/ksft/$abi/$p" "${args[@]}"
 		done
 	done
 	if [[ -x $top/ashmem_demo ]]; then

@@ -163,6 +163,48 @@ build_demo() {
 		-o "$outfile" "$REPO/tools/demo/ashmem_demo.c"
 }
 
+# Build the kselftests and the fuzzer of one ABI (64 or 32) into OUTDIR,
+# each make's output in LOGDIR/build-ABI-NAME.log, with the kselftest
+# harness of LSRC (linux_source). Prints what went wrong, a line each, and
+# fails if anything did.
+build_test_programs() {	# abi outdir logdir lsrc
+	local abi=$1 outdir=$2 logdir=$3 lsrc=$4 dir blog m32=() bad=0
+
+	[[ $abi == 32 ]] && m32=(M32=1)
+	for dir in "$REPO/tools/testing/selftests/ashmem" \
+		   "$REPO/tools/testing/fuzz"; do
+		blog=$logdir/build-$abi-${dir##*/}.log
+		if ! make -C "$dir" OUTPUT="$outdir" \
+			KSFT_INC="$lsrc/tools/testing/selftests" "${m32[@]}" \
+			> "$blog" 2>&1; then
+			cat "$blog" >&2
+			echo "the $abi-bit ${dir##*/} programs do not build"
+			bad=1
+		elif grep -qE 'warning:' "$blog"; then
+			cat "$blog" >&2
+			echo "the $abi-bit ${dir##*/} programs build with warnings"
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+
+# Guest script lines that run one program between the markers tap_counts
+# reads: "ashmem-check: begin ABI/NAME" and "ashmem-check: end ABI/NAME
+# status N"; a status other than 0 (or 4, all skipped) sets rc=1.
+guest_run() {	# abi name command...
+	local abi=$1 name=$2
+
+	shift 2
+	cat <<-EOF
+	echo "ashmem-check: begin $abi/$name"
+	$*
+	s=\$?
+	echo "ashmem-check: end $abi/$name status \$s"
+	[ \$s -eq 0 ] || [ \$s -eq 4 ] || rc=1
+	EOF
+}
+
 # Count one program's results in a console log, from the guest's markers
 # "ashmem-check: begin ABI/NAME" and "ashmem-check: end ABI/NAME status N";
 # prints "status pass fail skip note". A program that printed no Totals
