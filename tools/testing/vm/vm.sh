@@ -314,7 +314,10 @@ fi
 #
 # The stress tests press on memory with a hog the OOM killer is meant to
 # pick, and an OOM report dumps a stack: its "Call Trace" is not judged,
-# the rest of the report is. OOM kills are counted and shown.
+# the rest of the report is. So is the stack of a "page allocation
+# failure" of a task the OOM killer already killed (its fault cannot be
+# served even from the reserves): the same kill, reported again. OOM kills
+# are counted and shown.
 complaints=$tmp/complaints
 ooms=$tmp/ooms
 awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
@@ -326,7 +329,18 @@ awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
 	index($0, end) == 1 { script = 0; next }
 	script && $0 !~ /^\[ *[0-9]+\.[0-9]+\]/ { next }
 	/ invoked oom-killer: / { oom = 1 }
-	/[Oo]ut of memory: Killed process/ { oom = 0; print NR ": " $0 > ooms }
+	/[Oo]ut of memory: Killed process [0-9]+/ {
+		oom = 0
+		match($0, /Killed process [0-9]+/)
+		killed[substr($0, RSTART + 15, RLENGTH - 15)] = 1
+		print NR ": " $0 > ooms
+	}
+	/ page allocation failure: / { failure = 1 }
+	failure && match($0, / PID: [0-9]+ /) {
+		failure = 0
+		oom = (substr($0, RSTART + 6, RLENGTH - 7) in killed)
+	}
+	/ Mem-Info:/ { oom = 0 }
 	oom && /Call Trace/ { next }
 	{ print NR ": " $0 }
 ' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
