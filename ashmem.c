@@ -5,27 +5,36 @@
  * Each open file of /dev/ashmem is a region: a name, a size and a
  * protection mask, backed from its first mmap by one shmem file that every
  * mapping, fork child and passed descriptor shares. Userspace unpins page
- * ranges it can regenerate; under memory pressure the shrinker punches
- * unpinned pages out of the shmem file, and a later PIN reports that.
+ * ranges it can regenerate; under memory pressure reclaim purges them, and
+ * a later PIN reports that.
  *
- * Locking
+ * Locking, outer locks first:
  *
  *   ashmem_regions_lock	the list of all areas, for debugfs
- *   mmap_lock
  *     area->lock		name, size, prot_mask, creating area->file
+ *   mmap_lock
+ *     area->lock
  *
- *   area->ranges_lock		one area's unpinned ranges and page counts
+ *   area->ranges_lock		one area's ranges, page counts, punch state
  *     list_lru lock		ashmem_lru, the unpurged ranges of all areas
+ *       ashmem_punch_lock	ashmem_punch_areas
  *
- * area->lock and area->ranges_lock never nest. Reclaim holds the list_lru
- * lock and only trylocks area->ranges_lock, then drops the list_lru lock
- * before it purges. No allocation happens under area->ranges_lock, and no
- * user copy under either area lock.
+ * area->lock and area->ranges_lock never nest. Reclaim only trylocks
+ * area->ranges_lock. No allocation and no user copy happens under
+ * area->ranges_lock, and no user copy under area->lock.
  *
- * Purge invariant: pages of a range are punched only while ranges_lock is
- * held and the range is still unpinned. PIN takes ranges out of the tree
- * under the same lock, so once PIN returns, no purge of those pages is in
- * flight and none can start.
+ * Purge protocol. Reclaim never sleeps on a page: a task that holds page
+ * locks of a region's backing file (khugepaged's collapse, migration) may
+ * be the one reclaiming. So reclaim only decides: under a trylocked
+ * ranges_lock it marks a range purged, takes it off the LRU and queues it
+ * on its area's punch_queue. The pages are punched later, with no ashmem
+ * lock held, by whoever takes the range off that queue under ranges_lock:
+ * the punch worker, a PIN that finds it in its way, or release. The taker
+ * counts itself in area->punching until the punch is done. PIN waits for
+ * area->punching to reach 0 and punches the queued ranges it overlaps
+ * before it changes any range, so once PIN returns, no punch of its pages
+ * is queued or in flight, and none can start: reclaim only queues ranges
+ * that are unpinned. Release waits the same way before the file goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,7 +49,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
-#include <linux/percpu_counter.h>
+#include <linux/namei.h>
 #include <linux/personality.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
@@ -48,6 +57,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "uapi/linux/ashmem.h"
 #include "ashmem.h"
@@ -64,14 +75,28 @@ static struct list_lru ashmem_lru;
 static struct shrinker *ashmem_shrinker;
 
 /*
- * Page counts over all areas, per CPU so that pin and unpin on different
- * regions do not share a cache line: pages in the ranges on ashmem_lru,
- * and pages purged and still unpinned.
+ * Areas with ranges to punch, each holding a reference, and the worker
+ * that punches them (see "Purge protocol" above). WQ_MEM_RECLAIM: reclaim
+ * waits for it, so it must run when no new worker can be created.
  */
-static struct percpu_counter ashmem_lru_pages;
-static struct percpu_counter ashmem_purged_pages;
-/* Totals since load, for debugfs. */
+static DEFINE_SPINLOCK(ashmem_punch_lock);
+static LIST_HEAD(ashmem_punch_areas);
+static struct workqueue_struct *ashmem_punch_wq;
+static void ashmem_punch_fn(struct work_struct *work);
+static DECLARE_WORK(ashmem_punch_work, ashmem_punch_fn);
+/* The worker's task while it runs: reclaim in it must not wait for it. */
+static struct task_struct *ashmem_punch_task;
+/*
+ * Runs of the worker started and finished, by number: reclaim waits for a
+ * run that started after it queued its ranges to finish.
+ */
+static atomic_long_t ashmem_punch_started = ATOMIC_LONG_INIT(0);
+static atomic_long_t ashmem_punch_finished = ATOMIC_LONG_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_idle);
+
+/* Totals since load, for debugfs; pages saturate rather than wrap. */
 static atomic_long_t ashmem_purged_total = ATOMIC_LONG_INIT(0);
+static atomic_long_t ashmem_resident_freed = ATOMIC_LONG_INIT(0);
 static atomic_long_t ashmem_shrinker_scans = ATOMIC_LONG_INIT(0);
 
 static DEFINE_MUTEX(ashmem_regions_lock);	/* protects the two below */
@@ -186,13 +211,10 @@ static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
 	range->area = area;
 	range_tree_insert(range, &area->ranges);
 	area->unpinned_pages += pages;
-	if (range->purged) {
+	if (range->purged)
 		area->purged_pages += pages;
-		percpu_counter_add(&ashmem_purged_pages, pages);
-	} else {
+	else
 		list_lru_add_obj(&ashmem_lru, &range->lru);
-		percpu_counter_add(&ashmem_lru_pages, pages);
-	}
 }
 
 static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
@@ -203,12 +225,14 @@ static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 
 	range_tree_remove(range, &area->ranges);
 	area->unpinned_pages -= pages;
-	if (range->purged) {
+	if (range->purged)
 		area->purged_pages -= pages;
-		percpu_counter_sub(&ashmem_purged_pages, pages);
-	} else {
+	else
 		list_lru_del_obj(&ashmem_lru, &range->lru);
-		percpu_counter_sub(&ashmem_lru_pages, pages);
+	/* PIN and release punch queued ranges before they remove them. */
+	if (WARN_ON_ONCE(range->punch_queued)) {
+		range->punch_queued = false;
+		list_del_init(&range->lru);
 	}
 }
 
@@ -251,22 +275,28 @@ static struct ashmem_range *range_take(struct list_head *spare,
 	range->start = start;
 	range->last = last;
 	range->purged = purged;
+	range->punch_queued = false;
 	return range;
 }
+
+static bool area_settle(struct ashmem_area *area, pgoff_t start,
+			pgoff_t last);
 
 /*
  * Takes @area's ranges_lock with at least as many ranges in @spare as
  * @pieces says a change of [start, last] will create, @want at first
  * guess. They are allocated with the lock dropped, and counted again
- * under it, since the ranges may change in between. Returns 0 with the
- * lock held.
+ * under it, since the ranges may change in between. With @settle, also
+ * no punch is in flight in the area nor queued in [start, last]. Returns
+ * 0 with the lock held.
  */
 static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				pgoff_t last,
 				unsigned int (*pieces)(struct ashmem_area *area,
 						       pgoff_t start,
 						       pgoff_t last),
-				unsigned int want, struct list_head *spare)
+				unsigned int want, bool settle,
+				struct list_head *spare)
 {
 	unsigned int nr = 0;
 	int ret;
@@ -276,6 +306,8 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 		if (ret)
 			return ret;
 		mutex_lock(&area->ranges_lock);
+		while (settle && area_settle(area, start, last))
+			;
 		want = pieces(area, start, last);
 		if (want <= nr)
 			return 0;
@@ -335,7 +367,8 @@ static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 	int ret;
 
 	/* Most pins split nothing: allocate only if this one does. */
-	ret = ranges_lock_reserved(area, start, last, pin_pieces, 0, &spare);
+	ret = ranges_lock_reserved(area, start, last, pin_pieces, 0, true,
+				   &spare);
 	if (!ret) {
 		ret = pin_locked(area, start, last, &spare, &dead);
 		ranges_check(area, start, last);
@@ -429,7 +462,9 @@ static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 	LIST_HEAD(dead);
 	int ret;
 
-	ret = ranges_lock_reserved(area, start, last, unpin_pieces, 1, &spare);
+	/* Purged ranges keep their state: a punch in flight is no matter. */
+	ret = ranges_lock_reserved(area, start, last, unpin_pieces, 1, false,
+				   &spare);
 	if (!ret) {
 		unpin_locked(area, start, last, &spare, &dead);
 		ranges_check(area, start, last);
@@ -455,31 +490,27 @@ static int ashmem_pin_status(struct ashmem_area *area, pgoff_t start,
 /* ---- Reclaim ------------------------------------------------------------ */
 
 /*
- * Punches the range's pages out of the backing file; they read back as
+ * Punches pages [start, last] out of the backing file; they read back as
  * zeros. Not vfs_fallocate(): a region whose mask lost PROT_WRITE has its
- * file sealed against writes, which also refuses hole punching. Returns
- * how many of them were in memory: a range is often partly or never
- * touched, and only what was resident is memory given back.
+ * file sealed against writes, which also refuses hole punching. May sleep
+ * on page locks and allocate (to split a large folio), so no ashmem lock
+ * may be held. Returns how many of the pages were in memory: a range is
+ * often partly or never touched, and only what was resident is memory
+ * given back. Other pages of the file may be faulted in or swapped out
+ * meanwhile: the count is then off by those few.
  */
-static unsigned long range_punch(struct ashmem_area *area,
-				 struct ashmem_range *range)
+static unsigned long range_punch(struct file *file, pgoff_t start,
+				 pgoff_t last)
 {
-	struct inode *inode = file_inode(area->file);
+	struct inode *inode = file_inode(file);
 	struct address_space *mapping = inode->i_mapping;
-	loff_t start = (loff_t)range->start << PAGE_SHIFT;
-	loff_t end = ((loff_t)range->last + 1) << PAGE_SHIFT;
+	loff_t lstart = (loff_t)start << PAGE_SHIFT;
+	loff_t lend = ((loff_t)last + 1) << PAGE_SHIFT;
 	unsigned long before, after;
 
-	lockdep_assert_held(&area->ranges_lock);
-
-	/*
-	 * Other pages of the file may be faulted in or swapped out
-	 * meanwhile: the count is then off by those few, which is as
-	 * exact as reclaim needs.
-	 */
 	before = READ_ONCE(mapping->nrpages);
-	unmap_mapping_range(mapping, start, end - start, 0);
-	shmem_truncate_range(inode, start, end - 1);
+	unmap_mapping_range(mapping, lstart, lend - lstart, 0);
+	shmem_truncate_range(inode, lstart, lend - 1);
 	after = READ_ONCE(mapping->nrpages);
 	return before > after ? before - after : 0;
 }
@@ -490,112 +521,287 @@ static void ashmem_area_free(struct kref *ref)
 			container_of(ref, struct ashmem_area, ref));
 }
 
+/* Adds @n to the total @v, saturating at LONG_MAX rather than wrapping. */
+static void total_add(atomic_long_t *v, unsigned long n)
+{
+	long old = atomic_long_read(v), new;
+
+	do {
+		new = n > LONG_MAX - old ? LONG_MAX : old + n;
+	} while (!atomic_long_try_cmpxchg(v, &old, new));
+}
+
+/*
+ * Punches @range, which reclaim queued, with ranges_lock dropped. Called
+ * and returns with ranges_lock held; the ranges may have changed in
+ * between, and @range may be gone.
+ */
+static void area_punch_range(struct ashmem_area *area,
+			     struct ashmem_range *range)
+{
+	pgoff_t start = range->start, last = range->last;
+	unsigned long resident;
+
+	lockdep_assert_held(&area->ranges_lock);
+
+	range->punch_queued = false;
+	list_del_init(&range->lru);
+	WRITE_ONCE(area->punching, area->punching + 1);
+	mutex_unlock(&area->ranges_lock);
+
+	resident = range_punch(area->file, start, last);
+	total_add(&ashmem_resident_freed, resident);
+	trace_ashmem_purge(area_name(area), start, last - start + 1, resident);
+
+	mutex_lock(&area->ranges_lock);
+	WRITE_ONCE(area->punching, area->punching - 1);
+	if (!area->punching)
+		wake_up_all(&area->punch_done);
+}
+
+/*
+ * One step towards [start, last] being safe to change: waits for the
+ * area's punches in flight, or punches one queued range that overlaps
+ * [start, last]. Returns false, having done nothing, once there is neither.
+ * Called and returns with ranges_lock held, which it may have dropped.
+ */
+static bool area_settle(struct ashmem_area *area, pgoff_t start,
+			pgoff_t last)
+{
+	struct ashmem_range *range;
+
+	lockdep_assert_held(&area->ranges_lock);
+
+	if (area->punching) {
+		mutex_unlock(&area->ranges_lock);
+		wait_event(area->punch_done, !READ_ONCE(area->punching));
+		mutex_lock(&area->ranges_lock);
+		return true;
+	}
+	for (range = range_tree_iter_first(&area->ranges, start, last); range;
+	     range = range_tree_iter_next(range, start, last)) {
+		if (range->punch_queued) {
+			area_punch_range(area, range);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Punches every range queued in @area. */
+static void area_punch_queued(struct ashmem_area *area)
+{
+	struct ashmem_range *range;
+
+	mutex_lock(&area->ranges_lock);
+	while ((range = list_first_entry_or_null(&area->punch_queue,
+						 struct ashmem_range, lru))) {
+		area_punch_range(area, range);
+		cond_resched();
+	}
+	mutex_unlock(&area->ranges_lock);
+}
+
+/* Punches the queued ranges of every area on ashmem_punch_areas. */
+static void ashmem_punch_areas_now(void)
+{
+	struct ashmem_area *area;
+
+	for (;;) {
+		spin_lock(&ashmem_punch_lock);
+		area = list_first_entry_or_null(&ashmem_punch_areas,
+						struct ashmem_area, punch_link);
+		if (area)
+			list_del_init(&area->punch_link);
+		spin_unlock(&ashmem_punch_lock);
+		if (!area)
+			return;
+		area_punch_queued(area);
+		kref_put(&area->ref, ashmem_area_free);
+	}
+}
+
+static void ashmem_punch_fn(struct work_struct *work)
+{
+	long run = atomic_long_inc_return(&ashmem_punch_started);
+
+	WRITE_ONCE(ashmem_punch_task, current);
+	ashmem_punch_areas_now();
+	WRITE_ONCE(ashmem_punch_task, NULL);
+	atomic_long_set(&ashmem_punch_finished, run);
+	wake_up_all(&ashmem_punch_idle);
+}
+
 struct purge_control {
-	unsigned long target;	/* pages wanted */
-	unsigned long freed;	/* pages purged */
-	bool contended;		/* skipped a busy area */
-	bool by_shrinker;	/* rather than PURGE_ALL_CACHES */
+	unsigned long target;	/* weight wanted */
+	unsigned long weight;	/* weight taken */
+	unsigned long pages;	/* pages purged */
 };
 
 /*
- * Called by the list_lru walk with the list's lock held. The range is on
- * the LRU, so its area still exists: release must take the range off the
- * LRU, under this lock, before it lets the area go. A purge drops the lock
- * and returns LRU_REMOVED_RETRY without it: the walk takes it again.
+ * What purging @range is worth to reclaim: the pages of it that can be in
+ * memory, which are no more than its file has, and at least 1 for the
+ * range itself, so that ranges that hold nothing still get taken off the
+ * LRU. Never more than the machine's memory, so sums of a few cannot
+ * overflow. The range is on the LRU, so its area and file exist.
+ */
+static unsigned long range_weight(const struct ashmem_range *range)
+{
+	unsigned long resident = READ_ONCE(range->area->file->f_mapping->nrpages);
+
+	return max(min3(range_pages(range), resident, totalram_pages()), 1UL);
+}
+
+/*
+ * Called by the list_lru walk with the list's lock held; returns with it
+ * held. The range is on the LRU, so its area still exists: release takes
+ * the range off the LRU, under this lock, before it lets the area go.
  */
 static enum lru_status ashmem_lru_isolate(struct list_head *item,
 					  struct list_lru_one *list, void *arg)
-	__must_hold(ashmem_lru_walk_lock(&ashmem_lru, list, item))
 {
-	spinlock_t *lru_lock = ashmem_lru_walk_lock(&ashmem_lru, list, item);
 	struct ashmem_range *range = container_of(item, struct ashmem_range,
 						  lru);
 	struct ashmem_area *area = range->area;
 	struct purge_control *pc = arg;
-	pgoff_t pages = range_pages(range);
-	unsigned long resident;
 
-	if (pc->freed >= pc->target)
+	if (pc->weight >= pc->target)
 		return LRU_SKIP;
-	if (!mutex_trylock(&area->ranges_lock)) {
-		pc->contended = true;
+	if (!mutex_trylock(&area->ranges_lock))
 		return LRU_SKIP;
-	}
 
+	pc->weight += range_weight(range);
+	pc->pages += range_pages(range);
+	total_add(&ashmem_purged_total, range_pages(range));
 	list_lru_isolate(list, item);
 	range->purged = true;
-	area->purged_pages += pages;
-	percpu_counter_sub(&ashmem_lru_pages, pages);
-	percpu_counter_add(&ashmem_purged_pages, pages);
-	kref_get(&area->ref);
-	spin_unlock(lru_lock);
-
-	resident = range_punch(area, range);
-	/*
-	 * Tell reclaim what memory it got back, as slab and inode pruning
-	 * do, so that it does not escalate or call the OOM killer while
-	 * purging is freeing pages. Outside reclaim this does nothing.
-	 */
-	mm_account_reclaimed_pages(resident);
+	range->punch_queued = true;
+	list_add_tail(&range->lru, &area->punch_queue);
+	area->purged_pages += range_pages(range);
 	ranges_check(area, range->start, range->last);
-	trace_ashmem_purge(area_name(area), range->start, pages, resident,
-			   pc->by_shrinker);
-	pc->freed += pages;
-	atomic_long_add(pages, &ashmem_purged_total);
-	mutex_unlock(&area->ranges_lock);
-	kref_put(&area->ref, ashmem_area_free);
 
-	__acquire(lru_lock);	/* by the walk */
-	return LRU_REMOVED_RETRY;
+	spin_lock(&ashmem_punch_lock);
+	if (list_empty(&area->punch_link)) {
+		kref_get(&area->ref);
+		list_add_tail(&area->punch_link, &ashmem_punch_areas);
+	}
+	spin_unlock(&ashmem_punch_lock);
+	mutex_unlock(&area->ranges_lock);
+	return LRU_REMOVED;
 }
 
+static enum lru_status ashmem_lru_weigh(struct list_head *item,
+					struct list_lru_one *list, void *arg)
+{
+	unsigned long *weight = arg;
+
+	*weight += range_weight(container_of(item, struct ashmem_range, lru));
+	return LRU_SKIP;
+}
+
+/* Ranges weighed per count; the rest of a longer list is extrapolated. */
+#define ASHMEM_COUNT_SAMPLE	128UL
+
 /*
- * list_lru counts ranges, reclaim wants pages: scale this list's share of
- * the ranges by the average range size. Exact while there is one list.
- * The page count is summed, not read: a read may miss up to a batch per
- * CPU, and a few unpinned pages would then never be purged.
+ * The weight of this memory cgroup's and node's list: the pages purging
+ * it would free. Exact up to ASHMEM_COUNT_SAMPLE ranges; past that, the
+ * oldest ranges stand for the others. Reclaim asks the scan for half of
+ * it at once (seeks 0): none of it costs I/O to drop, so it all goes
+ * before anything is swapped. At least 2, since half of 1 is nothing.
  */
 static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
 {
 	unsigned long ranges = list_lru_shrink_count(&ashmem_lru, sc);
-	unsigned long all, pages, count = 0;
+	struct shrink_control sample = {
+		.gfp_mask = sc->gfp_mask,
+		.nid = sc->nid,
+		.memcg = sc->memcg,
+		.nr_to_scan = ASHMEM_COUNT_SAMPLE,
+	};
+	unsigned long weighed, weight = 0, count = 0;
 
 	if (!ranges)
 		goto out;
-	all = list_lru_count(&ashmem_lru);
-	pages = percpu_counter_sum_positive(&ashmem_lru_pages);
-	if (all && pages)
-		count = ranges >= all ? pages : mult_frac(pages, ranges, all);
+	list_lru_shrink_walk(&ashmem_lru, &sample, ashmem_lru_weigh, &weight);
+	weighed = ASHMEM_COUNT_SAMPLE - sample.nr_to_scan;
+	count = weight;
+	if (weighed && ranges > weighed &&
+	    check_mul_overflow(DIV_ROUND_UP(weight, weighed), ranges, &count))
+		count = ULONG_MAX;
+	count = clamp(count, 2UL, max(totalram_pages(), 2UL));
 out:
 	trace_ashmem_shrink_count(sc->nid, count);
 	return count;
 }
 
+/*
+ * How long reclaim waits for the worker to punch what it queued. Only a
+ * task that holds page locks of a purged range (the very case the worker
+ * exists for) waits it in full; any other wait ends with the punches.
+ */
+#define ASHMEM_PUNCH_WAIT	msecs_to_jiffies(100)
+
+/*
+ * Waits, boundedly, until the worker has punched what was queued before
+ * the call, and tells reclaim the memory that freed.
+ */
+static void ashmem_punch_wait(void)
+{
+	long queued = atomic_long_read(&ashmem_punch_started);
+	long freed = atomic_long_read(&ashmem_resident_freed);
+
+	queue_work(ashmem_punch_wq, &ashmem_punch_work);
+	if (READ_ONCE(ashmem_punch_task) == current)
+		return;
+	/* A run in progress may have passed our areas: wait for the next. */
+	if (!wait_event_timeout(ashmem_punch_idle,
+				atomic_long_read(&ashmem_punch_finished) > queued,
+				ASHMEM_PUNCH_WAIT))
+		return;
+	/* Anyone's punches count: reclaim needs to know memory came back. */
+	mm_account_reclaimed_pages(atomic_long_read(&ashmem_resident_freed) -
+				   freed);
+}
+
+/*
+ * The least weight a scan takes. Reclaim's batch is 1, so that the half of
+ * a small count it asks for is not lost below a batch; a scan still takes
+ * what reclaim's usual batch (SHRINK_BATCH) would, or reclaim would call
+ * it, and wait, once per range.
+ */
+#define ASHMEM_SCAN_MIN		128UL
+
 static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
 	struct purge_control pc = {
-		.target = sc->nr_to_scan,
-		.by_shrinker = true,
+		.target = max(sc->nr_to_scan, ASHMEM_SCAN_MIN),
 	};
 
-	/* Truncating shmem pages may recurse into the filesystem. */
-	if (!(sc->gfp_mask & __GFP_FS))
-		return SHRINK_STOP;
-
 	atomic_long_inc(&ashmem_shrinker_scans);
+	/* The walk visits at most this many ranges; each weighs at least 1. */
+	sc->nr_to_scan = pc.target;
 	list_lru_shrink_walk(&ashmem_lru, sc, ashmem_lru_isolate, &pc);
-	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.freed);
+	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.weight);
 	/*
-	 * Nothing purged: the list is empty or busy. Reclaim would otherwise
-	 * call again for every batch of a count that can reach 2^40 pages.
+	 * Nothing taken: the list is empty or busy. Reclaim would otherwise
+	 * call again for every batch of the count.
 	 */
-	if (!pc.freed)
+	if (!pc.weight)
 		return SHRINK_STOP;
-	return pc.freed;
+	sc->nr_scanned = pc.weight;
+	if (sc->gfp_mask & __GFP_DIRECT_RECLAIM)
+		ashmem_punch_wait();
+	else
+		queue_work(ashmem_punch_wq, &ashmem_punch_work);
+	return pc.weight;
 }
 
+/*
+ * PURGE_ALL_CACHES: purges every unpinned range now and returns how many
+ * pages that was (at most INT_MAX).
+ */
 static long ashmem_purge_all(void)
 {
 	struct purge_control pc = { .target = ULONG_MAX };
@@ -604,7 +810,10 @@ static long ashmem_purge_all(void)
 		return -EPERM;
 
 	list_lru_walk(&ashmem_lru, ashmem_lru_isolate, &pc, ULONG_MAX);
-	return min_t(unsigned long, pc.freed, INT_MAX);
+	ashmem_punch_areas_now();
+	/* Ranges the worker took before this call are punched by now too. */
+	flush_work(&ashmem_punch_work);
+	return min_t(unsigned long, pc.pages, INT_MAX);
 }
 
 /* ---- Region state ------------------------------------------------------- */
@@ -1014,6 +1223,9 @@ static int ashmem_open(struct inode *inode, struct file *file)
 	area->prot_mask = ASHMEM_PROT_ALL;
 	mutex_init(&area->ranges_lock);
 	area->ranges = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&area->punch_queue);
+	init_waitqueue_head(&area->punch_done);
+	INIT_LIST_HEAD(&area->punch_link);
 	kref_init(&area->ref);
 	area->pid = task_tgid_nr(current);
 
@@ -1038,6 +1250,9 @@ static int ashmem_release(struct inode *inode, struct file *file)
 	mutex_unlock(&ashmem_regions_lock);
 
 	mutex_lock(&area->ranges_lock);
+	/* What reclaim queued is punched: the file may outlive the region. */
+	while (area_settle(area, 0, ULONG_MAX))
+		;
 	while ((range = range_first(area))) {
 		range_remove(area, range);
 		list_add(&range->lru, &dead);
@@ -1074,13 +1289,27 @@ static const struct file_operations ashmem_fops = {
 
 static int ashmem_stats_show(struct seq_file *m, void *unused)
 {
-	s64 lru = percpu_counter_sum_positive(&ashmem_lru_pages);
-	s64 purged = percpu_counter_sum_positive(&ashmem_purged_pages);
+	unsigned long regions, unpinned = 0, purged = 0;
+	struct ashmem_area *area;
 
-	/* A snapshot: an open or close may race with it, and that is fine. */
-	seq_printf(m, "regions %lu\n", data_race(ashmem_nr_regions));
-	seq_printf(m, "unpinned_pages %lld\n", lru + purged);
-	seq_printf(m, "purged_pages %lld\n", purged);
+	/*
+	 * A snapshot, summed here rather than kept up to date by every pin
+	 * and unpin: the counts are read without ranges_lock, and saturate,
+	 * since a few huge regions can hold more pages than a long counts.
+	 */
+	mutex_lock(&ashmem_regions_lock);
+	regions = ashmem_nr_regions;
+	list_for_each_entry(area, &ashmem_regions, link) {
+		/* Racy reads by design, see above */
+		unpinned = size_add(unpinned, data_race(area->unpinned_pages));
+		/* Racy reads by design, see above */
+		purged = size_add(purged, data_race(area->purged_pages));
+	}
+	mutex_unlock(&ashmem_regions_lock);
+
+	seq_printf(m, "regions %lu\n", regions);
+	seq_printf(m, "unpinned_pages %lu\n", unpinned);
+	seq_printf(m, "purged_pages %lu\n", purged);
 	seq_printf(m, "purged_total %ld\n",
 		   atomic_long_read(&ashmem_purged_total));
 	seq_printf(m, "shrinker_scans %ld\n",
@@ -1167,41 +1396,67 @@ static struct miscdevice ashmem_misc = {
 	.fops	= &ashmem_fops,
 };
 
+/*
+ * Another driver's /dev/ashmem (ashmem_linux from Anbox or redroid, or a
+ * kernel's own) would make misc_register() fail only after sysfs printed a
+ * stack trace for the duplicate name: look for it first and say what to do.
+ */
+static int ashmem_check_name_free(void)
+{
+	struct path path;
+
+	if (kern_path("/sys/class/misc/ashmem", 0, &path))
+		return 0;
+	path_put(&path);
+	pr_err("/dev/ashmem is taken by another driver (ashmem_linux?): unload it first, e.g. rmmod ashmem_linux\n");
+	return -EBUSY;
+}
+
 static int __init ashmem_init(void)
 {
 	int ret;
 
-	ret = percpu_counter_init(&ashmem_lru_pages, 0, GFP_KERNEL);
+	ret = ashmem_check_name_free();
 	if (ret)
 		return ret;
-	ret = percpu_counter_init(&ashmem_purged_pages, 0, GFP_KERNEL);
-	if (ret)
-		goto err_destroy_lru_pages;
 
 	ret = -ENOMEM;
 	ashmem_area_cache = KMEM_CACHE(ashmem_area, SLAB_ACCOUNT);
 	if (!ashmem_area_cache)
-		goto err_destroy_purged_pages;
+		return ret;
 
 	ashmem_range_cache = KMEM_CACHE(ashmem_range, SLAB_ACCOUNT);
 	if (!ashmem_range_cache)
 		goto err_destroy_area_cache;
 
+	ashmem_punch_wq = alloc_workqueue("ashmem_punch",
+					  WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!ashmem_punch_wq)
+		goto err_destroy_range_cache;
+
 	ashmem_shrinker = shrinker_alloc(SHRINKER_MEMCG_AWARE |
 					 SHRINKER_NUMA_AWARE, "ashmem");
 	if (!ashmem_shrinker)
-		goto err_destroy_range_cache;
+		goto err_destroy_wq;
 	ret = list_lru_init_memcg(&ashmem_lru, ashmem_shrinker);
 	if (ret)
 		goto err_free_shrinker;
-	ashmem_shrinker->count_objects = ashmem_shrink_count;
-	ashmem_shrinker->scan_objects = ashmem_shrink_scan;
 
 	ashmem_misc.mode = node_mode & 0777;
 	ret = misc_register(&ashmem_misc);
 	if (ret)
 		goto err_destroy_lru;
 
+	/*
+	 * Before 6.7 the shrinker is live from its allocation (see compat),
+	 * so its callbacks, which walk the list, are set only once nothing
+	 * can fail and the list be destroyed under them.
+	 */
+	ashmem_shrinker->count_objects = ashmem_shrink_count;
+	ashmem_shrinker->scan_objects = ashmem_shrink_scan;
+	/* Purging costs no I/O: reclaim takes half of the count at once. */
+	ashmem_shrinker->seeks = 0;
+	ashmem_shrinker->batch = 1;
 	shrinker_register(ashmem_shrinker);
 	ashmem_debugfs_init();
 	return 0;
@@ -1210,14 +1465,12 @@ err_destroy_lru:
 	list_lru_destroy(&ashmem_lru);
 err_free_shrinker:
 	shrinker_free(ashmem_shrinker);
+err_destroy_wq:
+	destroy_workqueue(ashmem_punch_wq);
 err_destroy_range_cache:
 	kmem_cache_destroy(ashmem_range_cache);
 err_destroy_area_cache:
 	kmem_cache_destroy(ashmem_area_cache);
-err_destroy_purged_pages:
-	percpu_counter_destroy(&ashmem_purged_pages);
-err_destroy_lru_pages:
-	percpu_counter_destroy(&ashmem_lru_pages);
 	return ret;
 }
 
@@ -1226,17 +1479,19 @@ static void __exit ashmem_exit(void)
 	debugfs_remove_recursive(ashmem_debugfs);
 	misc_deregister(&ashmem_misc);
 	shrinker_free(ashmem_shrinker);
+	/* Every region is closed: the worker has nothing left but to finish. */
+	destroy_workqueue(ashmem_punch_wq);
 	list_lru_destroy(&ashmem_lru);
 	kmem_cache_destroy(ashmem_range_cache);
 	kmem_cache_destroy(ashmem_area_cache);
-	percpu_counter_destroy(&ashmem_purged_pages);
-	percpu_counter_destroy(&ashmem_lru_pages);
 }
 
 module_init(ashmem_init);
 module_exit(ashmem_exit);
 
 MODULE_DESCRIPTION("Android anonymous shared memory (/dev/ashmem)");
+/* What Waydroid, Anbox-era scripts and many guides modprobe. */
+MODULE_ALIAS("ashmem_linux");
 MODULE_AUTHOR("The ashmem module authors");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");

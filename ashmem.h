@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 /* The userspace ABI header comes first: ASHMEM_NAME_LEN is defined there. */
 
@@ -31,14 +32,20 @@
  *			once under @lock with release semantics, after which
  *			@size never changes, so readers may load it with
  *			acquire semantics and no lock
- * @ranges_lock:	protects @ranges, @unpinned_pages and @purged_pages;
- *			the shrinker only ever trylocks it
+ * @ranges_lock:	protects @ranges, @unpinned_pages, @purged_pages,
+ *			@punch_queue and @punching; reclaim only ever
+ *			trylocks it
  * @ranges:		unpinned ranges, in page units, disjoint and ordered
  * @unpinned_pages:	pages in @ranges
  * @purged_pages:	pages in @ranges that were purged
- * @ref:		the open file holds one reference; the shrinker takes
- *			another while it purges, so that unlocking
- *			@ranges_lock never touches freed memory
+ * @punch_queue:	purged ranges whose pages are still to be punched
+ * @punching:		punches in flight with @ranges_lock dropped; written
+ *			under it, read without it by @punch_done's waiters
+ * @punch_done:		woken when @punching drops to 0
+ * @punch_link:		on ashmem_punch_areas while @punch_queue may hold
+ *			ranges, under ashmem_punch_lock
+ * @ref:		the open file holds one reference, ashmem_punch_areas
+ *			another while the area is on it
  * @link:		on the list of all areas, under ashmem_regions_lock
  * @pid:		the process that opened it, for debugfs
  */
@@ -53,6 +60,10 @@ struct ashmem_area {
 	struct rb_root_cached ranges;
 	pgoff_t unpinned_pages;
 	pgoff_t purged_pages;
+	struct list_head punch_queue;
+	unsigned int punching;
+	wait_queue_head_t punch_done;
+	struct list_head punch_link;
 
 	struct kref ref;
 	struct list_head link;
@@ -65,10 +76,13 @@ struct ashmem_area {
  * @start:		first page
  * @last:		last page (inclusive)
  * @subtree_last:	interval tree bookkeeping
- * @lru:		on ashmem_lru while not purged; otherwise free for
+ * @lru:		on ashmem_lru while not purged; on the area's
+ *			punch_queue while @punch_queued; otherwise free for
  *			the local lists the range is freed through
  * @area:		the area it belongs to
- * @purged:		its pages were punched out while it was unpinned
+ * @purged:		reclaim took its pages while it was unpinned: they are
+ *			punched out, or queued to be (@punch_queued)
+ * @punch_queued:	purged, pages not yet punched
  *
  * All fields are protected by the area's ranges_lock; @lru's linkage on
  * the LRU also by the list_lru lock.
@@ -81,6 +95,7 @@ struct ashmem_range {
 	struct list_head lru;
 	struct ashmem_area *area;
 	bool purged;
+	bool punch_queued;
 };
 
 #endif /* _ASHMEM_H */

@@ -118,31 +118,12 @@ static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
 #endif
 
 /*
- * 6.13 gave each list_lru_one a lock of its own and took the lock off the
- * walk callback's arguments: a callback that drops the lock names it as
- * &list->lock, and returns LRU_REMOVED_RETRY or LRU_RETRY without it (the
- * walk takes it again). Before, one lock per node guarded all of that
- * node's lists; it was passed in, and had to be held again on return.
- *
- * The driver's callbacks follow the 6.13 rules. On older kernels
- * list_lru_walk() and list_lru_shrink_walk() call them through
- * ashmem_lru_walk_one(), which drops the lock argument and takes the lock
- * again after a callback that dropped it. LRU_STOP, which 6.1 lacks, is
- * not handled: the driver does not use it.
- *
- * ashmem_lru_walk_lock() is the lock a walk of @lru holds while it calls
- * back for @item on @list. Before 6.13 that is the lock of the node
- * list_lru_add_obj() filed @item under, the node of its memory (memcg
- * reparenting moves items between lists of the same node only).
+ * 6.13 took the lock off the list_lru walk callback's arguments (each
+ * list_lru_one got a lock of its own). The driver's callbacks never drop
+ * it, so on older kernels they are only called through a wrapper of the
+ * old signature.
  */
-#ifdef ASHMEM_HAVE_LIST_LRU_ONE_LOCK
-static inline spinlock_t *ashmem_lru_walk_lock(struct list_lru *lru,
-					       struct list_lru_one *list,
-					       struct list_head *item)
-{
-	return &list->lock;
-}
-#else
+#ifndef ASHMEM_HAVE_LIST_LRU_ONE_LOCK
 typedef enum lru_status (*ashmem_lru_walk_cb)(struct list_head *item,
 					      struct list_lru_one *list,
 					      void *cb_arg);
@@ -155,17 +136,10 @@ struct ashmem_lru_walk {
 static enum lru_status ashmem_lru_walk_one(struct list_head *item,
 					   struct list_lru_one *list,
 					   spinlock_t *lock, void *arg)
-	__must_hold(lock)
 {
 	struct ashmem_lru_walk *walk = arg;
-	enum lru_status ret;
 
-	ret = walk->isolate(item, list, walk->cb_arg);
-	if (ret == LRU_REMOVED_RETRY || ret == LRU_RETRY) {
-		__release(lock);	/* by the callback */
-		spin_lock(lock);
-	}
-	return ret;
+	return walk->isolate(item, list, walk->cb_arg);
 }
 
 static inline unsigned long ashmem_list_lru_walk(struct list_lru *lru,
@@ -191,16 +165,6 @@ ashmem_list_lru_shrink_walk(struct list_lru *lru, struct shrink_control *sc,
 	ashmem_list_lru_walk(lru, isolate, cb_arg, nr_to_walk)
 #define list_lru_shrink_walk(lru, sc, isolate, cb_arg) \
 	ashmem_list_lru_shrink_walk(lru, sc, isolate, cb_arg)
-
-static inline spinlock_t *ashmem_lru_walk_lock(struct list_lru *lru,
-					       struct list_lru_one *list,
-					       struct list_head *item)
-{
-	spinlock_t *lock = &lru->node[page_to_nid(virt_to_page(item))].lock;
-
-	lockdep_assert_held(lock);
-	return lock;
-}
 #endif
 
 /*

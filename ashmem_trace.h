@@ -64,24 +64,24 @@ DEFINE_EVENT(ashmem_pin_range, ashmem_unpin,
 		      int result),
 	     TP_ARGS(name, start, pages, result));
 
-/* @resident: how many of the pages were in memory, now freed. */
+/*
+ * Pages of a range that reclaim (or PURGE_ALL_CACHES) purged are punched;
+ * @resident: how many of them were in memory, now freed.
+ */
 TRACE_EVENT(ashmem_purge,
 	    TP_PROTO(const char *name, pgoff_t start, pgoff_t pages,
-		     unsigned long resident, bool by_shrinker),
-	    TP_ARGS(name, start, pages, resident, by_shrinker),
+		     unsigned long resident),
+	    TP_ARGS(name, start, pages, resident),
 	    TP_STRUCT__entry(ASHMEM_TRACE_NAME
 			     __field(pgoff_t, start)
 			     __field(pgoff_t, pages)
-			     __field(unsigned long, resident)
-			     __field(bool, by_shrinker)),
+			     __field(unsigned long, resident)),
 	    TP_fast_assign(ASHMEM_TRACE_ASSIGN_NAME;
 			   __entry->start = start;
 			   __entry->pages = pages;
-			   __entry->resident = resident;
-			   __entry->by_shrinker = by_shrinker;),
-	    TP_printk("name=%s start=%lu pages=%lu by=%s resident=%lu",
+			   __entry->resident = resident;),
+	    TP_printk("name=%s start=%lu pages=%lu resident=%lu",
 		      __get_str(name), __entry->start, __entry->pages,
-		      __entry->by_shrinker ? "shrinker" : "purge_all_caches",
 		      __entry->resident));
 
 TRACE_EVENT(ashmem_shrink_count,

@@ -253,13 +253,13 @@ TEST_F(trace, events_carry_the_region_name)
 	expect_event(_metadata, text, "ashmem_unpin:",
 		     "name=observe-trace start=1 pages=2 result=0");
 	expect_event(_metadata, text, "ashmem_purge:",
-		     "name=observe-trace start=1 pages=2 by=purge_all_caches");
+		     "name=observe-trace start=1 pages=2 resident=2");
 	expect_event(_metadata, text, "ashmem_pin:",
 		     "name=observe-trace start=1 pages=2 result=1");
 	expect_event(_metadata, text, "ashmem_shrink_count:", "count=");
 	expect_event(_metadata, text, "ashmem_shrink_scan:", "freed=");
 	expect_event(_metadata, text, "ashmem_purge:",
-		     "name=observe-trace start=4 pages=4 by=shrinker");
+		     "name=observe-trace start=4 pages=4 resident=4");
 	expect_event(_metadata, text, "ashmem_release:", want);
 	free(text);
 }
@@ -300,9 +300,9 @@ TEST_F(trace, purge_counts_resident_pages)
 	text = read_all(path);
 	ASSERT_NE(NULL, text);
 	expect_event(_metadata, text, "ashmem_purge:",
-		     "name=observe-resident start=0 pages=6 by=purge_all_caches resident=3");
+		     "name=observe-resident start=0 pages=6 resident=3");
 	expect_event(_metadata, text, "ashmem_purge:",
-		     "name=observe-resident start=8 pages=8 by=shrinker resident=2");
+		     "name=observe-resident start=8 pages=8 resident=2");
 	free(text);
 }
 
