@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -30,6 +31,22 @@ static long long cg_stat(const char *cg, const char *key)
 
 	snprintf(path, sizeof(path), "%s/memory.stat", cg);
 	return key_value(path, key);
+}
+
+/* The number in @cg's file @file, or -1. */
+static long long cg_number(const char *cg, const char *file)
+{
+	char path[PATH_MAX], buf[64] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
 }
 
 static int cg_enter(const char *cg)
@@ -105,6 +122,29 @@ static void survive_with_unpinned(struct __test_metadata *_metadata,
 	exit(0);
 }
 
+/*
+ * Unpins the whole of @n regions of @size bytes whose pages were never
+ * touched, and leaves them open: unpinned ranges that hold no memory.
+ */
+static void unpin_untouched_regions(struct __test_metadata *_metadata,
+				    int n, size_t size)
+{
+	struct rlimit rl = { n + 64, n + 64 };
+	void *map;
+	int i, fd;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < n; i++) {
+		fd = open_region(_metadata);
+		ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
+		/* Mapping a page creates the file; nothing is read. */
+		map = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		munmap(map, page_size());
+		ASSERT_EQ(0, pin_ioctl(fd, ASHMEM_UNPIN, 0, 0));
+	}
+}
+
 TEST_F(memcg, cgroup_reclaim_purges_own_unpinned_pages)
 {
 	pid_t pid;
@@ -115,6 +155,28 @@ TEST_F(memcg, cgroup_reclaim_purges_own_unpinned_pages)
 	if (!pid)
 		survive_with_unpinned(_metadata, self->a, 64 * MIB, 64 * MIB);
 	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, wait_exit_code(pid));
+}
+
+/*
+ * Thousands of huge unpinned ranges that hold no memory come first on the
+ * cgroup's list: reclaim must neither count their sizes (which would
+ * overflow its arithmetic and stop it) nor let them hide the one range
+ * whose pages are in memory.
+ */
+TEST_F(memcg, untouched_huge_ranges_hide_no_resident_one)
+{
+	size_t huge = sizeof(size_t) == 8 ? 1UL << 46 : 1UL << 31;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		ASSERT_EQ(0, cg_enter(self->a));
+		unpin_untouched_regions(_metadata, 3000, huge);
+		survive_with_unpinned(_metadata, self->a, 64 * MIB, 64 * MIB);
+	}
 	ASSERT_EQ(0, wait_exit_code(pid));
 }
 
@@ -289,6 +351,194 @@ TEST_F(memcg, ranges_without_end_stop_at_memory_max)
 	}
 	code = wait_exit_code(pid);
 	EXPECT_EQ(10, code) TH_LOG("child ended with %d", code);
+}
+
+/*
+ * With swap on, unpinned pages are the cheapest memory there is: nothing
+ * to write out or read back. Reclaim under a cgroup's limit must purge
+ * them all before it writes more than a little to swap, whichever LRU
+ * (MGLRU or the classic one) the kernel runs.
+ */
+FIXTURE(swap) {
+	char cg[PATH_MAX];
+	char lru_gen[16];	/* to restore, or "" */
+};
+
+FIXTURE_VARIANT(swap) {
+	const char *lru_gen;	/* written to lru_gen/enabled, or NULL */
+};
+
+FIXTURE_VARIANT_ADD(swap, default_lru) {
+	.lru_gen = NULL,
+};
+
+FIXTURE_VARIANT_ADD(swap, mglru_on) {
+	.lru_gen = "y",
+};
+
+FIXTURE_VARIANT_ADD(swap, mglru_off) {
+	.lru_gen = "n",
+};
+
+#define LRU_GEN_ENABLED	"/sys/kernel/mm/lru_gen/enabled"
+
+static bool swap_is_on(void)
+{
+	char line[256];
+	bool on = false;
+	FILE *f;
+
+	f = fopen("/proc/swaps", "re");
+	if (!f)
+		return false;
+	/* A header line, then one line per swap device. */
+	on = fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f);
+	fclose(f);
+	return on;
+}
+
+FIXTURE_SETUP(swap)
+{
+	int fd;
+	ssize_t n;
+
+	self->lru_gen[0] = '\0';
+	self->cg[0] = '\0';
+	if (!swap_is_on())
+		SKIP(return, "no swap device (make check gives the guest one)");
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK))
+		SKIP(return, "no cgroup v2 at %s", CGROUP_ROOT);
+	if (variant->lru_gen) {
+		fd = open(LRU_GEN_ENABLED, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			SKIP(return, "this kernel has no MGLRU");
+		n = read(fd, self->lru_gen, sizeof(self->lru_gen) - 1);
+		close(fd);
+		ASSERT_LT(0, n);
+		self->lru_gen[n] = '\0';
+		ASSERT_EQ(0, write_file(LRU_GEN_ENABLED, variant->lru_gen));
+	}
+	ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
+				"+memory"));
+	snprintf(self->cg, sizeof(self->cg), "%s/ashmem_swap_%d", CGROUP_ROOT,
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->cg, 0755));
+}
+
+FIXTURE_TEARDOWN(swap)
+{
+	if (self->cg[0])
+		rmdir(self->cg);
+	if (self->lru_gen[0])
+		write_file(LRU_GEN_ENABLED, self->lru_gen);
+}
+
+TEST_F(swap, unpinned_pages_are_purged_before_swap)
+{
+	long long before, after, swapped;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "100663296"));
+	before = key_value("/proc/vmstat", "pswpout");
+	ASSERT_LE(0, before);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		survive_with_unpinned(_metadata, self->cg, 64 * MIB, 64 * MIB);
+	ASSERT_EQ(0, wait_exit_code(pid));
+	after = key_value("/proc/vmstat", "pswpout");
+	swapped = (after - before) * page_size() / 1024;
+	TH_LOG("64 MiB unpinned, 64 MiB needed: %lld KiB went to swap",
+	       swapped);
+	EXPECT_GE(4 * 1024, swapped);
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#define HUGE		(2 * MIB)
+
+/* Maps @len bytes of @fd at a 2 MiB-aligned address, or NULL. */
+static unsigned char *map_huge_aligned(int fd, size_t len)
+{
+	unsigned char *area, *aligned;
+
+	area = mmap(NULL, len + HUGE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	aligned = (unsigned char *)(((uintptr_t)area + HUGE - 1) &
+				    ~(uintptr_t)(HUGE - 1));
+	if (mmap(aligned, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0) == MAP_FAILED)
+		return NULL;
+	return aligned;
+}
+
+/*
+ * In @cg: a 4 MiB region whose first 2 MiB are unpinned, half of them
+ * swapped out, and a memory.max just above what the cgroup uses. Then
+ * MADV_COLLAPSE of those 2 MiB: the collapse holds the locks of the pages
+ * it has gathered while it swaps the others in, and charging those
+ * swap-ins enters reclaim. Exits 0 if the collapse returned (whatever it
+ * answered) and the pinned half kept its data; 4 if THP cannot collapse
+ * shmem here.
+ */
+static void collapse_unpinned(struct __test_metadata *_metadata,
+			      const char *cg)
+{
+	size_t pages = 2 * HUGE / page_size(), half = HUGE / page_size();
+	char max[32];
+	unsigned char *map;
+	long long used;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(cg));
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, 2 * HUGE));
+	map = map_huge_aligned(fd, 2 * HUGE);
+	ASSERT_NE(NULL, map);
+	fill_pages(map, 0, pages, 9);
+	ASSERT_EQ(0, unpin_pages(fd, 0, half));
+	ASSERT_EQ(0, madvise(map + HUGE / 2, HUGE / 2, MADV_PAGEOUT));
+
+	/* Room for the huge page's charge and a few pages, no more. */
+	used = cg_number(cg, "memory.current");
+	ASSERT_LT(0, used);
+	snprintf(max, sizeof(max), "%lld", used + HUGE + 8 * page_size());
+	ASSERT_EQ(0, cg_write(cg, "memory.max", max));
+
+	if (madvise(map, HUGE, MADV_COLLAPSE) && errno == EINVAL)
+		_exit(4);
+	ASSERT_EQ(0, cg_write(cg, "memory.max", "max"));
+	ASSERT_LE(0, pin_pages(fd, 0, half));
+	ASSERT_TRUE(pages_hold(map, half, half, 9));
+	exit(0);
+}
+
+TEST_F(swap, collapse_of_unpinned_pages_under_memory_max_never_hangs)
+{
+	int code, waited;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		collapse_unpinned(_metadata, self->cg);
+	/* A hang is in D state: no signal ends it, so only time tells. */
+	for (waited = 0; waited < 600; waited++) {
+		if (waitpid(pid, &code, WNOHANG) == pid)
+			break;
+		usleep(100000);
+	}
+	ASSERT_GT(600, waited) TH_LOG("the collapse hung for 60 s");
+	ASSERT_TRUE(WIFEXITED(code));
+	if (WEXITSTATUS(code) == 4)
+		SKIP(return, "MADV_COLLAPSE cannot collapse shmem here");
+	ASSERT_EQ(0, WEXITSTATUS(code));
 }
 
 TEST_HARNESS_MAIN
