@@ -229,7 +229,16 @@ check_kernel() {
 	fi
 	log "$KVER: built in ${build_s}s"
 
+	# The stand-in for another driver's /dev/ashmem (ashmem_unload_test).
+	local other=$dir/src/tools/testing/selftests/ashmem/other_ashmem
 	local args=()
+	if "${in_root[@]}" make -C "$KDIR" M="$other" modules \
+		> "$dir/other-build.log" 2>&1; then
+		args+=(--file "$other/ashmem_other.ko:/lib/modules/ashmem_other.ko")
+	else
+		cat "$dir/other-build.log" >&2
+		problem "$KVER: ashmem_other.ko does not build"
+	fi
 	for p in "${vm_files[@]}"; do
 		args+=(--file "$p")
 	done

@@ -4,10 +4,13 @@
  * once only mappings are left: they belong to shmem, not to the module.
  * The tests unload the module and load it again from ASHMEM_KO (default
  * /lib/modules/ashmem.ko, where the VM runner puts it), so they need root
- * and must not run beside other ashmem tests.
+ * and must not run beside other ashmem tests. Loading beside another
+ * driver's /dev/ashmem takes ASHMEM_OTHER_KO (default
+ * /lib/modules/ashmem_other.ko, built from other_ashmem/).
  */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -19,18 +22,35 @@ static int delete_module(const char *name, unsigned int flags)
 	return syscall(SYS_delete_module, name, flags);
 }
 
+/* Loads the module file at @path; returns 0 or an errno. */
+static int load_module(const char *path)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (syscall(SYS_finit_module, fd, "", 0))
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+static const char *ashmem_ko(void)
+{
+	const char *path = getenv("ASHMEM_KO");
+
+	return path ? path : "/lib/modules/ashmem.ko";
+}
+
 /* Loads the module again, or fails the test. */
 static void reload(struct __test_metadata *_metadata)
 {
-	const char *path = getenv("ASHMEM_KO");
 	struct stat st;
-	int fd, i;
+	int ret, i;
 
-	fd = open(path ? path : "/lib/modules/ashmem.ko", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("open the module: %s", strerror(errno));
-	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
-		TH_LOG("finit_module: %s", strerror(errno));
-	close(fd);
+	ret = load_module(ashmem_ko());
+	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", ashmem_ko(), strerror(ret));
 	/* devtmpfs creates the node asynchronously. */
 	for (i = 0; i < 100 && stat(ASHMEM_DEV, &st); i++)
 		usleep(10000);
@@ -40,11 +60,9 @@ static void reload(struct __test_metadata *_metadata)
 /* Skips unless the module can be unloaded and loaded again here. */
 static bool can_reload(struct __test_metadata *_metadata)
 {
-	const char *path = getenv("ASHMEM_KO");
-
 	if (geteuid())
 		SKIP(return false, "needs root");
-	if (access(path ? path : "/lib/modules/ashmem.ko", R_OK))
+	if (access(ashmem_ko(), R_OK))
 		SKIP(return false, "no module file to load again");
 	if (access("/sys/module/ashmem", F_OK))
 		SKIP(return false, "ashmem is not a loaded module");
@@ -140,6 +158,56 @@ TEST_F(unload, with_live_mappings_is_harmless)
 	fd = open_region(_metadata);
 	EXPECT_LE(0, fd);
 	close(fd);
+}
+
+/* How many lines of the kernel log hold @text (the log is small here). */
+static int kernel_log_lines(const char *text)
+{
+	int len = klogctl(10, NULL, 0), n = 0;	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *line, *save;
+
+	if (len <= 0)
+		return -1;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3, buf, len);		/* SYSLOG_ACTION_READ_ALL */
+	for (line = strtok_r(buf, "\n", &save); len > 0 && line;
+	     line = strtok_r(NULL, "\n", &save))
+		n += !!strstr(line, text);
+	free(buf);
+	return len > 0 ? n : -1;
+}
+
+/*
+ * Another driver's /dev/ashmem (ashmem_linux, still loaded on machines
+ * that ran Anbox or redroid): loading fails with EBUSY and one line that
+ * says what to do, and succeeds once the other driver is gone. The VM
+ * runner fails the run on any stack trace the attempt might print.
+ */
+TEST_F(unload, load_beside_another_ashmem_is_ebusy)
+{
+	const char *other = getenv("ASHMEM_OTHER_KO");
+	const char *line = "is taken by another driver";
+	int before;
+
+	if (!self->ready)
+		return;
+	if (!other)
+		other = "/lib/modules/ashmem_other.ko";
+	if (access(other, R_OK))
+		SKIP(return, "no %s", other);
+
+	before = kernel_log_lines(line);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
+		TH_LOG("delete_module: %s", strerror(errno));
+	ASSERT_EQ(0, load_module(other));
+	EXPECT_EQ(EBUSY, load_module(ashmem_ko()));
+	EXPECT_EQ(before + 1, kernel_log_lines(line));
+	EXPECT_NE(0, access("/sys/module/ashmem", F_OK));
+	ASSERT_EQ(0, delete_module("ashmem_other", O_NONBLOCK));
+	reload(_metadata);
 }
 
 TEST_HARNESS_MAIN
