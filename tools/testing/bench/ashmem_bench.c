@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -321,6 +323,100 @@ static double unpin_pin_rate(int threads, double seconds, bool control)
 	return ops / seconds;
 }
 
+#define MIB		(1024UL * 1024)
+#define CGROUP		"/sys/fs/cgroup/ashmem-bench"
+
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		die(path);
+	close(fd);
+}
+
+/* Value of "@key N" in /proc/vmstat. */
+static long long vmstat_value(const char *key)
+{
+	char name[64];
+	long long val;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		die("/proc/vmstat");
+	while (fscanf(f, "%63s %lld", name, &val) == 2) {
+		if (!strcmp(name, key)) {
+			fclose(f);
+			return val;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+struct reclaim_result {
+	double seconds;		/* writing the anonymous memory */
+	double swapped_kib;	/* written to swap meanwhile */
+};
+
+/*
+ * In a cgroup whose memory.max is 96 MiB: 64 MiB of ashmem written and
+ * unpinned (with @unpinned; else nothing), then 64 MiB of anonymous
+ * memory written, which reclaim must get back from the region. Times the
+ * anonymous writes, in a child that enters the cgroup.
+ */
+static struct reclaim_result reclaim_cost(bool unpinned)
+{
+	struct reclaim_result res;
+	int report[2], status;
+	long long swapped;
+	pid_t pid;
+
+	mkdir(CGROUP, 0755);
+	write_text("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	write_text(CGROUP "/memory.max", "100663296");
+	if (pipe(report))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		char self[32], *region, *anon;
+		double t0;
+		int fd;
+
+		snprintf(self, sizeof(self), "%d", getpid());
+		write_text(CGROUP "/cgroup.procs", self);
+		if (unpinned) {
+			fd = ashmem_region(64 * MIB);
+			region = map(fd, 64 * MIB);
+			memset(region, 1, 64 * MIB);
+			range_ioctl(fd, ASHMEM_UNPIN, 0, 0);
+		}
+		swapped = vmstat_value("pswpout");
+		anon = mmap(NULL, 64 * MIB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (anon == MAP_FAILED)
+			die("mmap");
+		t0 = now();
+		memset(anon, 2, 64 * MIB);
+		res.seconds = now() - t0;
+		res.swapped_kib = (vmstat_value("pswpout") - swapped) *
+				  (page_size / 1024.0);
+		if (write(report[1], &res, sizeof(res)) != sizeof(res))
+			die("write");
+		_exit(0);
+	}
+	if (read(report[0], &res, sizeof(res)) != sizeof(res))
+		die("the reclaim child ended without a report");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("the reclaim child");
+	close(report[0]);
+	close(report[1]);
+	rmdir(CGROUP);
+	return res;
+}
+
 static void row(const char *what, double ours, const char *ours_unit,
 		double base, const char *base_what, double ratio,
 		const char *target)
@@ -336,6 +432,8 @@ int main(void)
 	struct range_costs one, many;
 	double steps_a[REPS][STEPS], steps_m[REPS][STEPS];
 	double fa, fm, la, lm, p1k, p64k, e1k, e64k, r1, r2, c1, c2;
+	double swapped[REPS];
+	struct reclaim_result rr;
 	int k;
 	int r;
 
@@ -375,6 +473,15 @@ int main(void)
 	c1 = median(a, SCALE_REPS);
 	c2 = median(m, SCALE_REPS);
 
+	for (r = 0; r < REPS; r++) {	/* interleaved, as above */
+		rr = reclaim_cost(true);
+		a[r] = rr.seconds;
+		swapped[r] = rr.swapped_kib;
+		m[r] = reclaim_cost(false).seconds;
+	}
+	fa = median(a, REPS);
+	fm = median(m, REPS);
+
 	printf("| %-44s | %15s | %28s | %7s | %-8s |\n", "measure", "ashmem",
 	       "baseline", "ratio", "target");
 	printf("|%s|%s|%s|%s|%s|\n", "----------------------------------------------",
@@ -410,5 +517,9 @@ int main(void)
 	    r1 / 1e3, "(1 thread)", r2 / r1, ">= 1.8");
 	row("  control: GET_SIZE pairs/s, 2 threads vs 1", c2 / 1e3, "k/s",
 	    c1 / 1e3, "(1 thread)", c2 / c1, "report");
+	row("64 MiB back from unpinned at memory.max", fa * 1e3, "ms",
+	    fm * 1e3, "(no pressure)", fa / fm, "report");
+	row("  swap written meanwhile (median)", median(swapped, REPS),
+	    "KiB", 4096, "(4 MiB)", median(swapped, REPS) / 4096, "<= 1.0");
 	return 0;
 }
