@@ -1239,4 +1239,4 @@ module_exit(ashmem_exit);
 MODULE_DESCRIPTION("Android anonymous shared memory (/dev/ashmem)");
 MODULE_AUTHOR("The ashmem module authors");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(ASHMEM_VERSION);

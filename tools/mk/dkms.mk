@@ -11,8 +11,7 @@
 #   make check-dkms        test all of it with Debian's dkms on the host
 #                          for every target kernel (never the running one)
 
-VERSION := $(shell sed -n 's/^MODULE_VERSION("\([^"]*\)");/\1/p' \
-	     $(CURDIR)/ashmem.c)
+VERSION := $(shell cat $(CURDIR)/VERSION 2>/dev/null)
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)"/\1/p' \
 		  $(CURDIR)/dkms.conf)
 DKMS ?= dkms
@@ -21,7 +20,7 @@ DKMS_SRC := /usr/src/ashmem-$(VERSION)
 check-version:
 	@if [ -z "$(VERSION)" ] || [ "$(VERSION)" != "$(DKMS_VERSION)" ]; then \
 		echo "dkms.conf PACKAGE_VERSION ($(DKMS_VERSION)) differs" \
-		     "from MODULE_VERSION in ashmem.c ($(VERSION))" >&2; \
+		     "from VERSION ($(VERSION))" >&2; \
 		exit 1; \
 	fi
 

@@ -29,15 +29,15 @@ logf=$OUT/check-dkms.log
 : >"$logf"
 mk=(make -C "$REPO" --no-print-directory)
 
-version=$(sed -n 's/^MODULE_VERSION("\([^"]*\)");/\1/p' "$REPO/ashmem.c")
+version=$(cat "$REPO/VERSION")
 dkms_version=$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)"/\1/p' "$REPO/dkms.conf")
 running=$(uname -r)
 
 echo "TAP version 13"
 if [[ -n $version && $version == "$dkms_version" ]]; then
-	ok "dkms.conf PACKAGE_VERSION $dkms_version is MODULE_VERSION"
+	ok "dkms.conf PACKAGE_VERSION $dkms_version is VERSION's"
 else
-	not_ok "dkms.conf PACKAGE_VERSION '$dkms_version' != MODULE_VERSION '$version'"
+	not_ok "dkms.conf PACKAGE_VERSION '$dkms_version' != VERSION '$version'"
 fi
 
 # A kernel without a build tree is refused before dkms is asked anything.
