@@ -23,11 +23,17 @@ KDIR ?= /lib/modules/$(KVER)/build
 
 all: modules
 
-modules:
+modules: check-kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# Without the kernel's build tree, what kbuild would remove goes by hand.
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@if [ -e "$(KDIR)/Makefile" ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
+	else \
+		rm -rf *.o *.ko *.mod *.mod.c .*.cmd *.o.d Module.symvers \
+			modules.order .tmp_versions ashmem_features.h; \
+	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 
 # make run KERNEL=6.1 boots the demo on 6.1; make check KERNELS=6.12

@@ -11,18 +11,8 @@
 #   make check-dkms        test all of it with Debian's dkms on the host
 #                          for every target kernel (never the running one)
 
-VERSION := $(shell cat $(CURDIR)/VERSION 2>/dev/null)
-DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)"/\1/p' \
-		  $(CURDIR)/dkms.conf)
 DKMS ?= dkms
 DKMS_SRC := /usr/src/ashmem-$(VERSION)
-
-check-version:
-	@if [ -z "$(VERSION)" ] || [ "$(VERSION)" != "$(DKMS_VERSION)" ]; then \
-		echo "dkms.conf PACKAGE_VERSION ($(DKMS_VERSION)) differs" \
-		     "from VERSION ($(VERSION))" >&2; \
-		exit 1; \
-	fi
 
 # The sources DKMS builds from, refreshed on every call.
 dkms-add: check-version
@@ -47,4 +37,4 @@ dkms-remove: uninstall-rules
 check-dkms:
 	tools/testing/install/check-dkms.sh $(KERNELS)
 
-.PHONY: check-version dkms-add dkms-install dkms-remove check-dkms
+.PHONY: dkms-add dkms-install dkms-remove check-dkms
