@@ -12,6 +12,8 @@
 #   make install         install it for KVER: modules_install, depmod, udev
 #   make dkms-install    register it with DKMS and install it for KVER
 #   make check-dkms      build it with Debian's dkms for every target kernel
+#   make deb             Debian packages in build/deb (doc/install.md)
+#   make check-deb       build, lintian, install, upgrade and purge them
 #   make userspace       build libashmem and the ashmem tool (doc/userspace.md)
 #   make check-userspace test them in QEMU on every target kernel
 #
@@ -59,3 +61,4 @@ check-debug:
 include $(CURDIR)/tools/mk/install.mk
 include $(CURDIR)/tools/mk/dkms.mk
 include $(CURDIR)/tools/mk/userspace.mk
+include $(CURDIR)/tools/mk/deb.mk
