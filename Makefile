@@ -12,6 +12,8 @@
 #   make install         install it for KVER: modules_install, depmod, udev
 #   make dkms-install    register it with DKMS and install it for KVER
 #   make check-dkms      build it with Debian's dkms for every target kernel
+#   make deb             Debian packages in build/deb (doc/install.md)
+#   make check-deb       build, lintian, install, upgrade and purge them
 #   make userspace       build libashmem and the ashmem tool (doc/userspace.md)
 #   make check-userspace test them in QEMU on every target kernel
 #
@@ -23,11 +25,17 @@ KDIR ?= /lib/modules/$(KVER)/build
 
 all: modules
 
-modules:
+modules: check-kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# Without the kernel's build tree, what kbuild would remove goes by hand.
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@if [ -e "$(KDIR)/Makefile" ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
+	else \
+		rm -rf *.o *.ko *.mod *.mod.c .*.cmd *.o.d Module.symvers \
+			modules.order .tmp_versions ashmem_features.h; \
+	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 
 # make run KERNEL=6.1 boots the demo on 6.1; make check KERNELS=6.12
@@ -53,3 +61,4 @@ check-debug:
 include $(CURDIR)/tools/mk/install.mk
 include $(CURDIR)/tools/mk/dkms.mk
 include $(CURDIR)/tools/mk/userspace.mk
+include $(CURDIR)/tools/mk/deb.mk

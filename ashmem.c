@@ -1494,4 +1494,4 @@ MODULE_DESCRIPTION("Android anonymous shared memory (/dev/ashmem)");
 MODULE_ALIAS("ashmem_linux");
 MODULE_AUTHOR("The ashmem module authors");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(ASHMEM_VERSION);

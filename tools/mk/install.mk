@@ -7,8 +7,10 @@
 #                          the modules-load.d file
 #   make uninstall         undo it
 #   make sign              sign ashmem.ko with MOK_KEY and MOK_CERT
-#   make module-clean      clean the module build alone (DKMS's CLEAN)
-#   make copy-sources DEST=<dir>   copy what the module's build needs
+#   make module-clean      clean the module build alone
+#   make copy-sources DEST=<dir>   copy what the module's build needs,
+#                          with the version filled in in dkms.conf
+#   make check-version     VERSION and debian/changelog name one version
 #   make check-install     test install, sign, uninstall and the udev rule
 #                          on the host, in a staging directory
 #
@@ -24,6 +26,12 @@
 # falling back to another kernel.
 
 DESTDIR ?=
+# The version: the top-level file VERSION, read by the module's Kbuild,
+# lib/Makefile, tools/ashmem/Makefile and the packaging alike.
+VERSION := $(shell cat $(CURDIR)/VERSION 2>/dev/null)
+# The first entry of debian/changelog, less any Debian revision.
+DEB_VERSION := $(shell sed -n '1s/^[^ ]* (\([^)-]*\).*/\1/p' \
+		 $(CURDIR)/debian/changelog 2>/dev/null)
 INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR ?= extra
 UDEV_RULES_DIR ?= /etc/udev/rules.d
@@ -39,15 +47,27 @@ KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 # What building and installing the module needs: the driver, its build
 # files and probes, the udev rule and modules-load.d file. DKMS builds
 # from these.
-SRC_FILES := $(wildcard dkms.conf Kbuild Makefile LICENSE tools/mk udev \
+SRC_FILES := $(wildcard VERSION dkms.conf Kbuild Makefile LICENSE tools/mk udev \
 		       modules-load.d tools/probe-kernel.sh tools/probes uapi) \
 	     $(filter-out %.mod.c,$(wildcard *.c)) \
 	     $(filter-out ashmem_features.h,$(wildcard *.h))
 
+check-version:
+	@if [ -z "$(VERSION)" ]; then \
+		echo "no version: the file VERSION is missing or empty" >&2; \
+		exit 1; \
+	fi
+	@if [ -e debian/changelog ] && [ "$(DEB_VERSION)" != "$(VERSION)" ]; then \
+		echo "debian/changelog's version ($(DEB_VERSION)) differs from" \
+		     "VERSION ($(VERSION)): add a changelog entry for it" >&2; \
+		exit 1; \
+	fi
+
 check-kdir:
 	@if [ ! -e "$(KDIR)/Makefile" ]; then \
 		echo "no kernel build tree at $(KDIR) for kernel $(KVER):" \
-		     "install its headers, or name the kernel with" \
+		     "install its headers (Debian: apt-get install" \
+		     "linux-headers-$(KVER)), or name another kernel with" \
 		     "KVER=<release> or KDIR=<tree>" >&2; \
 		exit 1; \
 	fi
@@ -95,14 +115,15 @@ module-clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 # Used by dkms-add, and by the tests to build outside the work tree.
-copy-sources:
+copy-sources: check-version
 	@test -n "$(DEST)" || { echo "copy-sources needs DEST=<dir>" >&2; exit 1; }
 	rm -rf $(DEST)
 	mkdir -p $(DEST)
 	cp -R --parents $(SRC_FILES) $(DEST)/
+	sed -i 's/#MODULE_VERSION#/$(VERSION)/' $(DEST)/dkms.conf
 
 check-install:
 	tools/testing/install/check-install.sh $(KERNELS)
 
-.PHONY: check-kdir sign install uninstall install-rules uninstall-rules \
+.PHONY: check-version check-kdir sign install uninstall install-rules uninstall-rules \
 	module-clean copy-sources check-install

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: check-install.sh [SERIES...]    (default: every series)
+# Usage: check-install.sh [SERIES...]    (default: lib.sh's ALL_SERIES)
 #
 # Tests `make install`, `make sign` and `make uninstall` on the host into a
-# staging directory (DESTDIR), for the newest Debian kernel of each series,
-# from a copy of the sources (make copy-sources) so that the work tree is
-# left alone; and the udev rule, with `udevadm test` in a private mount
+# staging directory (DESTDIR), for the newest Debian kernel of each series
+# (series 7 in the Debian 13 root of root.sh, on a scratch layer), from a
+# copy of the sources (make copy-sources) so that the work tree is left
+# alone; and the udev rule, with `udevadm test` in a private mount
 # namespace whose /dev, /run/udev and rules directories are scratch
 # copies, on a misc device the host has. Nothing is loaded and nothing
 # outside the scratch directories is written.
@@ -24,12 +25,14 @@ apt_install kmod make gcc openssl udev util-linux
 
 # shellcheck source-path=SCRIPTDIR source=tap.sh
 . "$here/tap.sh"
+# shellcheck source-path=SCRIPTDIR source=root.sh
+. "$here/root.sh"
 
 mkdir -p "$OUT"
 logf=$OUT/check-install.log
 : >"$logf"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ashmem-install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf --one-file-system "$work"' EXIT
 
 echo "TAP version 13"
 
@@ -39,13 +42,19 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -outform DER \
 	-out "$work/mok.der" >>"$logf" 2>&1
 
 for s in "${series[@]}"; do
-	eval "$("$REPO/tools/testing/vm/kernel.sh" "$s")"
-	# shellcheck disable=SC2153 # KVER and KDIR come from kernel.sh.
+	eval "$(kernel_vars "$s")"
+	# shellcheck disable=SC2153 # KVER, KDIR and ROOT come from kernel_vars.
 	kver=$KVER kdir=$KDIR
 	src=$work/src-$kver dest=$work/root-$kver
 	make -C "$REPO" --no-print-directory copy-sources DEST="$src" >>"$logf"
 	mk=(make -C "$src" --no-print-directory KVER="$kver" KDIR="$kdir"
 	    DESTDIR="$dest")
+	if [[ -n $ROOT ]]; then
+		mkdir -p "$work/scratch"
+		root_setup "$ROOT" "$work/scratch"
+		ROOT_BINDS=("$work")
+		mk=(root_run "${mk[@]}")
+	fi
 
 	expect "make install KVER=$kver DESTDIR=..." "${mk[@]}" install \
 		MOK_KEY="$work/mok.priv" MOK_CERT="$work/mok.der"

@@ -21,8 +21,33 @@ fi
 # Build copies, initramfs images and logs: in the tree, git-ignored.
 OUT=${ASHMEM_OUT:-$REPO/build}
 
-# The Debian kernel series we test against, oldest first.
-ALL_SERIES="6.1 6.12"
+# The Debian kernel series we test against, oldest first: the one list
+# every script takes. 6.1 and 6.12 are Debian 12's: kernel.sh installs
+# their headers on the host. 7 is Debian's newest (trixie-backports),
+# which builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
+ALL_SERIES="6.1 6.12 7"
+
+# Does SERIES build only in the Debian 13 root?
+series_in_root() { [[ $1 == 7 ]]; }
+
+# The series of ALL_SERIES whose headers install on the host.
+HOST_SERIES=''
+for _s in $ALL_SERIES; do
+	series_in_root "$_s" || HOST_SERIES+="${HOST_SERIES:+ }$_s"
+done
+unset _s
+
+# kernel_vars SERIES: shell assignments for eval, KVER, KDIR, VMLINUZ,
+# KCONFIG and ROOT (the Debian 13 build root; empty for a kernel whose
+# headers are on the host).
+kernel_vars() {
+	if series_in_root "$1"; then
+		"$VM_DIR/debian13-root.sh"
+	else
+		echo "ROOT=''"
+		"$VM_DIR/kernel.sh" "$1"
+	fi
+}
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
