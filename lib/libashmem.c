@@ -81,6 +81,9 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set once by lib_init(), read-only afterwards. */
 static enum backend backend;
 static char boot_id_device[sizeof(ASHMEM_DEVICE) + 64];
+/* The device number of the kernel's internal shmem mount, if known. */
+static bool memfd_dev_known;
+static dev_t memfd_dev;
 
 /* The names of the device, in the order Android 15 tries them. */
 static const char *const device_names[] = { boot_id_device, ASHMEM_DEVICE };
@@ -118,6 +121,27 @@ static void read_boot_id_device(void)
 			 ASHMEM_DEVICE, id + start);
 }
 
+/*
+ * Every memfd lives on the kernel's internal shmem mount, which no path
+ * reaches: its device number tells a memfd from a file of a tmpfs mount
+ * (/dev/shm, /tmp), which would otherwise look the same, seals included.
+ * Learnt from a memfd of our own.
+ */
+static void read_memfd_dev(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = syscall(SYS_memfd_create, "libashmem-probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st)) {
+		memfd_dev = st.st_dev;
+		memfd_dev_known = true;
+	}
+	close(fd);
+}
+
 static void lib_init(void)
 {
 	const char *env = getenv("LIBASHMEM_BACKEND");
@@ -129,6 +153,7 @@ static void lib_init(void)
 	else
 		backend = BACKEND_AUTO;
 	read_boot_id_device();
+	read_memfd_dev();
 }
 
 static void remember_rdev(dev_t rdev)
@@ -204,6 +229,31 @@ static dev_t device_rdev(void)
 	return 0;
 }
 
+/*
+ * True if @fd, a regular file, is a memfd: on the internal shmem mount
+ * and, where /proc tells, named "memfd:..." as memfd_create() names its
+ * files. Without a device number to compare (no memfd_create() here), the
+ * name alone decides.
+ */
+static bool is_memfd(int fd, const struct stat *st)
+{
+	static const char prefix[] = "/memfd:";
+	char path[64], link[sizeof(prefix)];
+	ssize_t len;
+
+	if (memfd_dev_known && st->st_dev != memfd_dev)
+		return false;
+	/* Only shmem files have seals. */
+	if (fcntl(fd, F_GET_SEALS) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, link, sizeof(link));
+	if (len < 0)
+		return memfd_dev_known;
+	return len > (ssize_t)strlen(prefix) &&
+	       !memcmp(link, prefix, strlen(prefix));
+}
+
 /* What @fd is; -1 with errno set if it is not an open descriptor. */
 static int fd_kind(int fd)
 {
@@ -214,8 +264,7 @@ static int fd_kind(int fd)
 		return -1;
 	if (S_ISCHR(st.st_mode) && st.st_rdev && st.st_rdev == device_rdev())
 		return FD_ASHMEM;
-	/* Only shmem files (memfd among them) have seals. */
-	if (S_ISREG(st.st_mode) && fcntl(fd, F_GET_SEALS) >= 0)
+	if (S_ISREG(st.st_mode) && is_memfd(fd, &st))
 		return FD_MEMFD;
 	return FD_OTHER;
 }

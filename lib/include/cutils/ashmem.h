@@ -22,7 +22,8 @@ extern "C" {
 
 /*
  * 1 if @fd is a region: an open /dev/ashmem (the device this library opens,
- * compared by st_rdev) or a memfd; 0 otherwise, a bad descriptor included.
+ * compared by st_rdev) or a memfd; 0 otherwise: other files, tmpfs files
+ * and bad descriptors included.
  */
 int ashmem_valid(int fd);
 
