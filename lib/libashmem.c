@@ -436,13 +436,78 @@ ASHMEM_API int ashmem_unpin_region(int fd, size_t offset, size_t len)
 	return pin_ioctl(fd, ASHMEM_UNPIN, offset, len);
 }
 
+/*
+ * The size of ashmem region @fd from its fdinfo, which the module prints
+ * in full ("ashmem_size:\t%zu"): 0 and *@size, or -1. The thread's own
+ * descriptor table is read, which is the process's unless the thread
+ * unshared it.
+ */
+static int fdinfo_size(int fd, unsigned long long *size)
+{
+	static const char key[] = "ashmem_size:";
+	char path[64], *line = NULL, *end;
+	size_t len = 0;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return -1;
+	/* Whole lines: only the module's own line starts with the key. */
+	while (ret && getline(&line, &len, f) > 0) {
+		if (strncmp(line, key, strlen(key)))
+			continue;
+		errno = 0;
+		*size = strtoull(line + strlen(key), &end, 10);
+		if (!errno && end != line + strlen(key) && *end == '\n')
+			ret = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * ASHMEM_GET_SIZE answers in a long, which the C library's ioctl() cuts to
+ * an int: past 2 GiB that is negative, or -1 with a made-up errno, or the
+ * low 32 bits. fdinfo has the size in full for every ABI. Without /proc,
+ * the raw system call returns the kernel's whole long: the size itself on
+ * a 64-bit ABI; on a 32-bit one, negative past 2 GiB, but the low 32 bits
+ * only of a region of 4 GiB or more that a 64-bit process made.
+ */
+static int device_get_size(int fd)
+{
+	unsigned long long size;
+	long ret;
+
+	if (fdinfo_size(fd, &size)) {
+		do {
+			ret = syscall(SYS_ioctl, fd, ASHMEM_GET_SIZE, 0);
+		} while (ret == -1 && errno == EINTR);
+		if (ret == -1)
+			return -1;
+		size = ret < 0 ? ULLONG_MAX : (unsigned long long)ret;
+	}
+	if (size > INT_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return (int)size;
+}
+
 ASHMEM_API int ashmem_get_size_region(int fd)
 {
 	struct stat st;
 
 	switch (region_kind(fd)) {
 	case FD_ASHMEM:
-		return ioctl_retry(fd, ASHMEM_GET_SIZE, 0);
+		return device_get_size(fd);
 	case FD_MEMFD:
 		if (fstat(fd, &st) < 0)
 			return -1;

@@ -207,6 +207,45 @@ TEST(size_is_kept_unaligned)
 	close(fd);
 }
 
+TEST(size_up_to_int_max_is_returned)
+{
+	int fd = ashmem_create_region("int max", INT_MAX);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(INT_MAX, ashmem_get_size_region(fd));
+	close(fd);
+}
+
+/*
+ * Past INT_MAX the size cannot be returned: -1 and EOVERFLOW, whatever
+ * the C library's int makes of the kernel's answer (negative; -1 and a
+ * false errno; the low 32 bits).
+ */
+TEST(size_past_int_max_is_eoverflow)
+{
+	static const unsigned long long sizes[] = {
+		(unsigned long long)INT_MAX + 1,
+		(unsigned long long)INT_MAX + 1 + 4096,
+		(1ULL << 32) - 16,
+		(1ULL << 32) + 8192,
+	};
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (sizes[i] > SIZE_MAX)
+			continue;
+		fd = ashmem_create_region("big", (size_t)sizes[i]);
+		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", sizes[i],
+					strerror(errno));
+		errno = 0;
+		EXPECT_EQ(-1, ashmem_get_size_region(fd))
+			TH_LOG("size %llu", sizes[i]);
+		EXPECT_EQ(EOVERFLOW, errno) TH_LOG("size %llu", sizes[i]);
+		close(fd);
+	}
+}
+
 TEST(name_is_kept)
 {
 	char name[ASHMEM_NAME_LEN];
