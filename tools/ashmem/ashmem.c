@@ -7,9 +7,13 @@
  *   ashmem purge           purge all unpinned pages (needs CAP_SYS_ADMIN)
  *   ashmem stats           the module's statistics from debugfs
  *
- * A descriptor is an ashmem region if its fdinfo has the module's keys
- * (ashmem_name:, ashmem_size: and the page counts). Other users' processes
- * are only readable by root; they are skipped otherwise.
+ * A descriptor is taken for a region only if it is the ashmem device:
+ * /proc/PID/fd/N must be a character device whose st_rdev is the one of
+ * /dev/ashmem<boot_id> or /dev/ashmem, as libashmem decides, and the
+ * inode and mount the fdinfo file names must be that same file. Only then
+ * are the ashmem_* keys of its fdinfo believed, read in whole lines:
+ * other files' fdinfo (io_uring's, for one) print names their owner
+ * chose, which may hold anything.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -23,22 +27,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/ashmem.h>
 
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID		0x00001000U
+#endif
+
 #define PROC			"/proc"
 #define ASHMEM_DEVICE		"/dev/ashmem"
 #define STATS_FILE		"/sys/kernel/debug/ashmem/stats"
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define BOOT_ID_FILE		"/proc/sys/kernel/random/boot_id"
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define COMM_MAX		64
 
 static const char *progname = "ashmem";
+
+/* The device node in use: its name and device number. */
+struct device {
+	char path[sizeof(ASHMEM_DEVICE) + 64];
+	dev_t rdev;
+};
 
 struct region {
 	int pid;
 	int fd;
-	char comm[64];
+	char comm[COMM_MAX];
 	char name[ASHMEM_NAME_LEN];
 	unsigned long long size;
 	unsigned long long prot_mask;
@@ -56,6 +73,83 @@ struct region_list {
 	unsigned int unreadable;	/* processes we may not look into */
 };
 
+/* ---- Output ------------------------------------------------------------- */
+
+/* Names may hold any byte: control characters are shown escaped. */
+static void print_text_escaped(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			printf("\\%03o", c);
+		else
+			putchar(c);
+	}
+}
+
+/* Length of the UTF-8 sequence at @s, or 0 if it is not valid UTF-8. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * A JSON string. Bytes that are not UTF-8 become the code point of the
+ * same value, so that the output is always valid JSON.
+ */
+static void print_json_string(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len;
+
+	putchar('"');
+	while (*s) {
+		if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s++);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			printf("\\u%04x", *s++);
+		} else {
+			len = utf8_len(s);
+			if (len) {
+				fwrite(s, 1, len, stdout);
+				s += len;
+			} else {
+				printf("\\u%04x", *s++);
+			}
+		}
+	}
+	putchar('"');
+}
+
+static void prot_string(unsigned long long prot, char buf[4])
+{
+	buf[0] = prot & 1 ? 'r' : '-';	/* PROT_READ */
+	buf[1] = prot & 2 ? 'w' : '-';	/* PROT_WRITE */
+	buf[2] = prot & 4 ? 'x' : '-';	/* PROT_EXEC */
+	buf[3] = '\0';
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
 static void print_usage(FILE *out)
 {
 	fprintf(out,
@@ -63,6 +157,86 @@ static void print_usage(FILE *out)
 		"       %s purge           purge all unpinned pages (root)\n"
 		"       %s stats           show the module's statistics\n",
 		progname, progname, progname);
+}
+
+/* ---- The device --------------------------------------------------------- */
+
+/* Android 15's name of the device, /dev/ashmem<boot_id>; "" if unknown. */
+static void boot_id_device(char *path, size_t size)
+{
+	char id[64];
+	size_t start, end;
+	FILE *f;
+
+	path[0] = '\0';
+	f = fopen(BOOT_ID_FILE, "re");
+	if (!f)
+		return;
+	if (!fgets(id, sizeof(id), f)) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	/* Trimmed, as Android and libashmem do. */
+	end = strlen(id);
+	while (end > 0 && strchr(" \t\r\n", id[end - 1]))
+		end--;
+	id[end] = '\0';
+	start = strspn(id, " \t\r\n");
+	if (id[start])
+		snprintf(path, size, ASHMEM_DEVICE "%s", id + start);
+}
+
+/*
+ * Finds the device as libashmem and Android do: /dev/ashmem<boot_id>,
+ * then /dev/ashmem; the first that exists must be a character device.
+ * 0, or -1 with errno set (ENOENT: neither exists).
+ */
+static int find_device(struct device *dev)
+{
+	char names[2][sizeof(dev->path)];
+	struct stat st;
+	size_t i;
+
+	boot_id_device(names[0], sizeof(names[0]));
+	snprintf(names[1], sizeof(names[1]), "%s", ASHMEM_DEVICE);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!names[i][0])
+			continue;
+		if (stat(names[i], &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		snprintf(dev->path, sizeof(dev->path), "%s", names[i]);
+		if (!S_ISCHR(st.st_mode) || !st.st_rdev) {
+			errno = ENOTTY;
+			return -1;
+		}
+		dev->rdev = st.st_rdev;
+		return 0;
+	}
+	snprintf(dev->path, sizeof(dev->path), "%s", ASHMEM_DEVICE);
+	errno = ENOENT;
+	return -1;
+}
+
+/* find_device(), and a message with what to do when it fails. */
+static int need_device(struct device *dev)
+{
+	if (!find_device(dev))
+		return 0;
+	if (errno == ENOENT) {
+		fprintf(stderr, "%s: no %s: the ashmem module is not loaded\n",
+			progname, ASHMEM_DEVICE);
+		fprintf(stderr, "%s: load it with: modprobe ashmem\n",
+			progname);
+	} else {
+		fprintf(stderr, "%s: %s: %s\n", progname, dev->path,
+			errno == ENOTTY ? "not a character device" :
+			strerror(errno));
+	}
+	return -1;
 }
 
 /* ---- Reading fdinfo ----------------------------------------------------- */
@@ -90,12 +264,17 @@ static bool parse_ull(const char *s, int base, unsigned long long *val)
 {
 	char *end;
 
+	if (*s == '-')
+		return false;
 	errno = 0;
 	*val = strtoull(s, &end, base);
-	return !errno && end != s && (*end == '\0' || *end == '\n');
+	return !errno && end != s && *end == '\0';
 }
 
-/* The keys of a region's fdinfo; all but ashmem_file_id are always there. */
+/*
+ * The keys of a region's fdinfo: the kernel's own (ino, mnt_id) first,
+ * then the module's; all but ashmem_file_id are always there.
+ */
 enum {
 	KEY_NAME	= 1 << 0,
 	KEY_SIZE	= 1 << 1,
@@ -105,27 +284,43 @@ enum {
 	KEY_PURGED	= 1 << 5,
 	KEY_REQUIRED	= (1 << 6) - 1,
 	KEY_FILE_ID	= 1 << 6,
+	KEY_INO		= 1 << 7,
+	KEY_MNT_ID	= 1 << 8,
+	KEY_BAD		= 1 << 9,	/* a known key with a bad value */
+};
+
+/* What fdinfo says beyond the region itself. */
+struct fdinfo_ids {
+	unsigned long long ino;
+	unsigned long long mnt_id;
 };
 
 static const struct number_key {
 	const char *key;
 	unsigned int bit;
 	int base;
+	bool in_region;		/* else in struct fdinfo_ids */
 	size_t offset;
 } number_keys[] = {
-	{ "ashmem_size", KEY_SIZE, 10, offsetof(struct region, size) },
-	{ "ashmem_prot_mask", KEY_PROT, 0, offsetof(struct region, prot_mask) },
-	{ "ashmem_pinned_pages", KEY_PINNED, 10,
+	{ "ashmem_size", KEY_SIZE, 10, true, offsetof(struct region, size) },
+	{ "ashmem_prot_mask", KEY_PROT, 0, true,
+	  offsetof(struct region, prot_mask) },
+	{ "ashmem_pinned_pages", KEY_PINNED, 10, true,
 	  offsetof(struct region, pinned) },
-	{ "ashmem_unpinned_pages", KEY_UNPINNED, 10,
+	{ "ashmem_unpinned_pages", KEY_UNPINNED, 10, true,
 	  offsetof(struct region, unpinned) },
-	{ "ashmem_purged_pages", KEY_PURGED, 10,
+	{ "ashmem_purged_pages", KEY_PURGED, 10, true,
 	  offsetof(struct region, purged) },
-	{ "ashmem_file_id", KEY_FILE_ID, 10, offsetof(struct region, file_id) },
+	{ "ashmem_file_id", KEY_FILE_ID, 10, true,
+	  offsetof(struct region, file_id) },
+	{ "ino", KEY_INO, 10, false, offsetof(struct fdinfo_ids, ino) },
+	{ "mnt_id", KEY_MNT_ID, 10, false,
+	  offsetof(struct fdinfo_ids, mnt_id) },
 };
 
 /* Takes one "key:\tvalue" line; returns the key's bit, or 0. */
-static unsigned int parse_line(struct region *r, char *line)
+static unsigned int parse_line(struct region *r, struct fdinfo_ids *ids,
+			       char *line)
 {
 	char *value = strchr(line, ':');
 	unsigned long long *field;
@@ -142,27 +337,42 @@ static unsigned int parse_line(struct region *r, char *line)
 	}
 	for (i = 0; i < ARRAY_SIZE(number_keys); i++) {
 		const struct number_key *k = &number_keys[i];
+		char *base = k->in_region ? (char *)r : (char *)ids;
 
 		if (strcmp(line, k->key))
 			continue;
-		field = (unsigned long long *)((char *)r + k->offset);
-		return parse_ull(value, k->base, field) ? k->bit : 0;
+		field = (unsigned long long *)(base + k->offset);
+		return parse_ull(value, k->base, field) ? k->bit : KEY_BAD;
 	}
 	return 0;
 }
 
-/* Fills @r from an fdinfo file; false if it is not an ashmem region. */
-static bool parse_fdinfo(FILE *f, struct region *r)
+/*
+ * Fills @r and @ids from an fdinfo file, read in whole lines whatever
+ * their length. False if a key is missing, repeated or malformed: the
+ * module prints each once, and escapes the name's newlines.
+ */
+static bool parse_fdinfo(FILE *f, struct region *r, struct fdinfo_ids *ids,
+			 unsigned int *seenp)
 {
-	char line[4 * ASHMEM_NAME_LEN + 64];
-	unsigned int seen = 0;
+	unsigned int seen = 0, bit;
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	bool ok = true;
 
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		seen |= parse_line(r, line);
+	while ((len = getline(&line, &size, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		bit = parse_line(r, ids, line);
+		if (bit & (seen | KEY_BAD))
+			ok = false;
+		seen |= bit;
 	}
+	free(line);
 	r->has_file_id = seen & KEY_FILE_ID;
-	return (seen & KEY_REQUIRED) == KEY_REQUIRED;
+	*seenp = seen;
+	return ok && (seen & KEY_REQUIRED) == KEY_REQUIRED;
 }
 
 static void read_comm(int pid, char *comm, size_t size)
@@ -205,17 +415,60 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/*
+ * Reads descriptor @fd of process @pid into @r if it is the ashmem
+ * device: the file it refers to is the device (st_rdev), and the fdinfo
+ * read afterwards names that same file (inode and mount), so that a
+ * descriptor closed and reused in between is not taken for it.
+ */
+static bool read_region(const struct device *dev, int pid, int fd,
+			struct region *r)
+{
+	char path[64];
+	struct fdinfo_ids ids = { 0 };
+	struct statx stx;
+	unsigned int seen;
+	bool ok;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PROC "/%d/fd/%d", pid, fd);
+	if (statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+		  &stx) < 0)
+		return false;
+	if (!S_ISCHR(stx.stx_mode) ||
+	    makedev(stx.stx_rdev_major, stx.stx_rdev_minor) != dev->rdev)
+		return false;
+
+	snprintf(path, sizeof(path), PROC "/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	memset(r, 0, sizeof(*r));
+	ok = parse_fdinfo(f, r, &ids, &seen);
+	fclose(f);
+	if (!ok)
+		return false;
+	/* Kernels before 5.14 print no ino: the st_rdev test is all. */
+	if ((seen & KEY_INO) && ids.ino != stx.stx_ino)
+		return false;
+	if ((seen & KEY_MNT_ID) && (stx.stx_mask & STATX_MNT_ID) &&
+	    ids.mnt_id != stx.stx_mnt_id)
+		return false;
+	return true;
+}
+
 /* Adds the regions of process @pid; processes that went away are no error. */
-static int scan_process(struct region_list *list, int pid)
+static int scan_process(const struct device *dev, struct region_list *list,
+			int pid)
 {
 	struct region r;
 	struct dirent *de;
-	char path[64], comm[sizeof(r.comm)] = "";
+	char path[64], comm[COMM_MAX] = "";
 	bool comm_read = false;
-	int ret = 0;
+	int fd, ret = 0;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), PROC "/%d/fdinfo", pid);
+	snprintf(path, sizeof(path), PROC "/%d/fd", pid);
 	dir = opendir(path);
 	if (!dir) {
 		if (errno == EACCES || errno == EPERM)
@@ -223,33 +476,25 @@ static int scan_process(struct region_list *list, int pid)
 		return 0;
 	}
 	while (!ret && (de = readdir(dir))) {
-		char file[sizeof(path) + sizeof(de->d_name)];
-		FILE *f;
-
 		if (!all_digits(de->d_name))
 			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		f = fopen(file, "re");
-		if (!f)
+		fd = atoi(de->d_name);
+		if (!read_region(dev, pid, fd, &r))
 			continue;
-		memset(&r, 0, sizeof(r));
-		if (parse_fdinfo(f, &r)) {
-			r.pid = pid;
-			r.fd = atoi(de->d_name);
-			if (!comm_read) {
-				read_comm(pid, comm, sizeof(comm));
-				comm_read = true;
-			}
-			memcpy(r.comm, comm, sizeof(r.comm));
-			ret = region_add(list, &r);
+		r.pid = pid;
+		r.fd = fd;
+		if (!comm_read) {
+			read_comm(pid, comm, sizeof(comm));
+			comm_read = true;
 		}
-		fclose(f);
+		memcpy(r.comm, comm, sizeof(r.comm));
+		ret = region_add(list, &r);
 	}
 	closedir(dir);
 	return ret;
 }
 
-static int scan_all(struct region_list *list)
+static int scan_all(const struct device *dev, struct region_list *list)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -260,7 +505,7 @@ static int scan_all(struct region_list *list)
 		return -errno;
 	while (!ret && (de = readdir(dir))) {
 		if (all_digits(de->d_name))
-			ret = scan_process(list, atoi(de->d_name));
+			ret = scan_process(dev, list, atoi(de->d_name));
 	}
 	closedir(dir);
 	return ret;
@@ -314,27 +559,6 @@ static void sum(const struct region_list *list, struct totals *t)
 	}
 }
 
-static void prot_string(unsigned long prot, char buf[4])
-{
-	buf[0] = prot & 1 ? 'r' : '-';	/* PROT_READ */
-	buf[1] = prot & 2 ? 'w' : '-';	/* PROT_WRITE */
-	buf[2] = prot & 4 ? 'x' : '-';	/* PROT_EXEC */
-	buf[3] = '\0';
-}
-
-/* Names may hold any byte: control characters are shown escaped. */
-static void print_text_escaped(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			printf("\\%03o", c);
-		else
-			putchar(c);
-	}
-}
-
 static void list_text(const struct region_list *list, const struct totals *t)
 {
 	char prot[4];
@@ -356,55 +580,6 @@ static void list_text(const struct region_list *list, const struct totals *t)
 	       t->regions, t->fds, t->size);
 	printf("pages pinned %llu, unpinned %llu, purged %llu\n",
 	       t->pinned, t->unpinned, t->purged);
-}
-
-/* Length of the UTF-8 sequence at @s, or 0 if it is not valid UTF-8. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/*
- * A JSON string. Bytes that are not UTF-8 become the code point of the
- * same value, so that the output is always valid JSON.
- */
-static void print_json_string(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t len;
-
-	putchar('"');
-	while (*s) {
-		if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			printf("\\u%04x", *s++);
-		} else {
-			len = utf8_len(s);
-			if (len) {
-				fwrite(s, 1, len, stdout);
-				s += len;
-			} else {
-				printf("\\u%04x", *s++);
-			}
-		}
-	}
-	putchar('"');
 }
 
 static void list_json(const struct region_list *list, const struct totals *t)
@@ -440,6 +615,7 @@ static void list_json(const struct region_list *list, const struct totals *t)
 static int cmd_list(int argc, char **argv)
 {
 	struct region_list list = { 0 };
+	struct device dev;
 	struct totals t;
 	bool json = false;
 	int i, ret;
@@ -452,8 +628,10 @@ static int cmd_list(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (need_device(&dev))
+		return 1;
 
-	ret = scan_all(&list);
+	ret = scan_all(&dev, &list);
 	if (ret) {
 		fprintf(stderr, "%s: reading " PROC ": %s\n", progname,
 			strerror(-ret));
@@ -475,33 +653,9 @@ static int cmd_list(int argc, char **argv)
 
 /* ---- ashmem purge ------------------------------------------------------- */
 
-/* /dev/ashmem, or else Android 15's /dev/ashmem<boot_id> (containers). */
-static int open_device(void)
-{
-	char id[64], path[sizeof(ASHMEM_DEVICE) + sizeof(id)];
-	int fd, err;
-	FILE *f;
-
-	fd = open(ASHMEM_DEVICE, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	err = errno;
-	f = fopen(BOOT_ID_FILE, "re");
-	if (f && fgets(id, sizeof(id), f)) {
-		id[strcspn(id, " \t\r\n")] = '\0';
-		snprintf(path, sizeof(path), ASHMEM_DEVICE "%s", id);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-	}
-	if (f)
-		fclose(f);
-	if (fd < 0)
-		errno = err;
-	return fd;
-}
-
 static int cmd_purge(int argc, char **argv)
 {
-	long page = sysconf(_SC_PAGESIZE);
+	struct device dev;
 	int fd, pages;
 
 	(void)argv;
@@ -509,10 +663,12 @@ static int cmd_purge(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
+	if (need_device(&dev))
+		return 1;
 	/* Any region will do: the purge is global. */
-	fd = open_device();
+	fd = open(dev.path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, ASHMEM_DEVICE,
+		fprintf(stderr, "%s: %s: %s\n", progname, dev.path,
 			strerror(errno));
 		return 1;
 	}
@@ -526,8 +682,8 @@ static int cmd_purge(int argc, char **argv)
 	}
 	close(fd);
 	printf("purged %d pages (%lld KiB)\n", pages,
-	       (long long)pages * page / 1024);
-	return 0;
+	       (long long)pages * page_size() / 1024);
+	return fflush(stdout) ? 1 : 0;
 }
 
 /* ---- ashmem stats ------------------------------------------------------- */

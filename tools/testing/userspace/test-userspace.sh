@@ -8,8 +8,11 @@
 #   1. libashmem on /dev/ashmem, forced onto memfd, and through Android
 #      15's /dev/ashmem<boot_id> alone (/dev/ashmem hidden);
 #   2. the ashmem tool: list shows a region a helper process holds, with
-#      its page counts; --json parses; purge purges it; stats;
-#   3. rmmod: libashmem falls back to memfd without the device;
+#      its page counts, in text and JSON; it shows no region for a
+#      process whose fdinfo only looks like one; purge purges; stats;
+#      the tool takes /dev/ashmem<boot_id> before /dev/ashmem;
+#   3. rmmod: libashmem falls back to memfd without the device, and the
+#      tool says that the module is not loaded;
 #   4. modprobe ashmem from /lib/modules/$(uname -r), installed there by
 #      make install and depmod on the host, gives back a 0666 node.
 #
@@ -87,12 +90,28 @@ hold() {
 	rm -f /tmp/hold.pid
 	ashmem_hold "$1" "$2" "$3" /tmp/hold.pid &
 	hold_pid=$!
+	wait_for /tmp/hold.pid
+}
+
+# wait_for FILE: up to 10 s for FILE to be written.
+wait_for() {
 	i=0
-	while [ ! -s /tmp/hold.pid ] && [ $i -lt 100 ]; do
+	while [ ! -s "$1" ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -s /tmp/hold.pid ]
+	[ -s "$1" ]
+}
+
+# result DESCRIPTION COMMAND...: ok if COMMAND succeeds, else not ok.
+result() {
+	desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+	fi
 }
 
 page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
@@ -122,10 +141,17 @@ if hold "$name" $((10 * page)) $((2 * page)); then
 	ashmem list --json > /tmp/list.json 2>/tmp/list.err
 	sed 's/^/# /' /tmp/list.json
 	check "ashmem list --json parses" json_check < /tmp/list.json
-	if grep -q "\"pid\": $pid, \"comm\": \"ashmem_hold\", \"fd\": [0-9]*, \"name\": \"$name\", \"size\": $((10 * page)), \"prot_mask\": 7, \"pinned_pages\": 8, \"unpinned_pages\": 2, \"purged_pages\": 0" \
-		/tmp/list.json; then
+	json_check regions.0.pid regions.0.comm regions.0.name \
+		regions.0.size regions.0.prot_mask \
+		regions.0.pinned_pages regions.0.unpinned_pages \
+		regions.0.purged_pages totals.regions totals.size \
+		< /tmp/list.json > /tmp/values.txt 2>&1
+	printf '%s\n' "$pid" '"ashmem_hold"' "\"$name\"" \
+		$((10 * page)) 7 8 2 0 1 $((10 * page)) > /tmp/expect.txt
+	if cmp -s /tmp/values.txt /tmp/expect.txt; then
 		ok "ashmem list --json has the helper's region"
 	else
+		sed 's/^/# got: /' /tmp/values.txt
 		not_ok "ashmem list --json has the helper's region"
 	fi
 
@@ -146,10 +172,63 @@ if hold "$name" $((10 * page)) $((2 * page)); then
 		sed 's/^/# /' /tmp/list.txt
 		not_ok "ashmem list shows the purged pages"
 	fi
+
+	# Android 15's name first: with /dev/ashmem some other device, the
+	# tool must still find the module through /dev/ashmem<boot_id>.
+	rm -f "$alias_node"
+	if mknod -m 666 "$alias_node" c "${devnum%:*}" "${devnum#*:}" &&
+	   mv /dev/ashmem /dev/.ashmem-hidden &&
+	   mknod -m 666 /dev/ashmem c 1 3; then
+		ashmem list > /tmp/list.txt 2>&1
+		sed 's/^/# /' /tmp/list.txt
+		# shellcheck disable=SC2016 # awk's $1
+		result "ashmem list takes /dev/ashmem<boot_id> first" \
+			awk -v pid="$pid" '$1 == pid { found = 1 }
+				END { exit !found }' /tmp/list.txt
+		check "ashmem purge takes /dev/ashmem<boot_id> first" \
+			ashmem purge
+		rm -f /dev/ashmem
+		mv /dev/.ashmem-hidden /dev/ashmem
+	else
+		not_ok "cannot put another device at /dev/ashmem"
+	fi
+	rm -f "$alias_node"
+	ln -s ashmem "$alias_node"
 	kill "$pid"
 	wait "$pid" 2>/dev/null
 else
 	not_ok "the helper holds a region"
+fi
+
+# An unprivileged process with no ashmem descriptor whose io_uring fdinfo
+# carries ashmem_* lines of a 1 TiB region: not a region.
+rm -f /tmp/forger.pid
+fdinfo_forger /tmp/forger.pid > /tmp/forger.out 2>&1 &
+forger=$!
+if wait_for /tmp/forger.pid; then
+	# What the kernel prints, shortened.
+	grep -a -v '^ *[0-9]*: /' /tmp/forger.out | cut -c1-100 | sed 's/^/# /'
+	ashmem list > /tmp/list.txt 2>&1
+	ashmem list --json > /tmp/list.json 2>&1
+	sed 's/^/# /' /tmp/list.txt
+	if awk -v pid="$forger" '$1 == pid { found = 1 }
+		END { exit found }' /tmp/list.txt &&
+	   ! grep -q 1099511627776 /tmp/list.txt; then
+		ok "ashmem list shows no region for forged fdinfo lines"
+	else
+		not_ok "ashmem list shows no region for forged fdinfo lines"
+	fi
+	if json_check < /tmp/list.json &&
+	   ! grep -q "\"pid\": $forger," /tmp/list.json; then
+		ok "ashmem list --json shows no region for forged fdinfo lines"
+	else
+		not_ok "ashmem list --json shows no region for forged fdinfo lines"
+	fi
+	kill "$forger"
+	wait "$forger" 2>/dev/null
+else
+	sed 's/^/# /' /tmp/forger.out
+	not_ok "the forger sets up its io_uring"
 fi
 
 # Names may hold anything; the JSON must stay valid.
@@ -176,6 +255,17 @@ if rmmod ashmem; then
 	check "libashmem falls back to memfd without the device" \
 		env LIBASHMEM_TEST_EXPECT=memfd libashmem_test
 	expect_fail "ashmem purge fails without the device" ashmem purge
+	# no_module COMMAND...: fails, says so on stderr with the hint.
+	no_module() {
+		"$@" > /tmp/out.txt 2> /tmp/err.txt
+		rc=$?
+		sed 's/^/# /' /tmp/err.txt
+		[ $rc -ne 0 ] && [ ! -s /tmp/out.txt ] &&
+			grep -q 'not loaded' /tmp/err.txt &&
+			grep -q 'modprobe ashmem' /tmp/err.txt
+	}
+	result "ashmem list without the module: fails, says why" 		no_module ashmem list
+	result "ashmem list --json without the module: fails, says why" 		no_module ashmem list --json
 else
 	not_ok "rmmod ashmem"
 fi
