@@ -14,6 +14,12 @@
  * are the ashmem_* keys of its fdinfo believed, read in whole lines:
  * other files' fdinfo (io_uring's, for one) print names their owner
  * chose, which may hold anything.
+ *
+ * Every text the tool prints that comes from elsewhere (process and
+ * region names, keys of the stats file, arguments) is escaped: a
+ * backslash as \\, newline, tab and carriage return as \n, \t and \r,
+ * any other byte outside printable ASCII as \xHH. JSON output escapes
+ * strings the JSON way.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -42,7 +48,7 @@
 #define STATS_FILE		"/sys/kernel/debug/ashmem/stats"
 #define BOOT_ID_FILE		"/proc/sys/kernel/random/boot_id"
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define COMM_MAX		64
+#define COMM_MAX		256
 
 static const char *progname = "ashmem";
 
@@ -75,17 +81,49 @@ struct region_list {
 
 /* ---- Output ------------------------------------------------------------- */
 
-/* Names may hold any byte: control characters are shown escaped. */
-static void print_text_escaped(const char *s)
+/* @s as text: printable ASCII as it is, anything else escaped. */
+static void put_escaped(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			printf("\\%03o", c);
-		else
-			putchar(c);
+		switch (c) {
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		default:
+			if (c < 0x20 || c > 0x7e)
+				fprintf(out, "\\x%02x", c);
+			else
+				putc(c, out);
+		}
 	}
+}
+
+/* @s escaped, left-aligned in a field of @width columns. */
+static void put_escaped_field(const char *s, int width)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f) {
+		put_escaped(stdout, s);
+		return;
+	}
+	put_escaped(f, s);
+	fclose(f);
+	printf("%-*s", width, buf);
+	free(buf);
 }
 
 /* Length of the UTF-8 sequence at @s, or 0 if it is not valid UTF-8. */
@@ -113,7 +151,7 @@ static size_t utf8_len(const unsigned char *s)
  * A JSON string. Bytes that are not UTF-8 become the code point of the
  * same value, so that the output is always valid JSON.
  */
-static void print_json_string(const char *str)
+static void put_json_string(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t len;
@@ -122,6 +160,15 @@ static void print_json_string(const char *str)
 	while (*s) {
 		if (*s == '"' || *s == '\\') {
 			printf("\\%c", *s++);
+		} else if (*s == '\n') {
+			fputs("\\n", stdout);
+			s++;
+		} else if (*s == '\t') {
+			fputs("\\t", stdout);
+			s++;
+		} else if (*s == '\r') {
+			fputs("\\r", stdout);
+			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			printf("\\u%04x", *s++);
 		} else {
@@ -375,9 +422,11 @@ static bool parse_fdinfo(FILE *f, struct region *r, struct fdinfo_ids *ids,
 	return ok && (seen & KEY_REQUIRED) == KEY_REQUIRED;
 }
 
+/* The process's name, all of it: it may hold newlines. */
 static void read_comm(int pid, char *comm, size_t size)
 {
 	char path[64];
+	size_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), PROC "/%d/comm", pid);
@@ -385,9 +434,12 @@ static void read_comm(int pid, char *comm, size_t size)
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	if (fgets(comm, (int)size, f))
-		comm[strcspn(comm, "\n")] = '\0';
+	n = fread(comm, 1, size - 1, f);
 	fclose(f);
+	/* The kernel ends it with one newline of its own. */
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
 }
 
 static int region_add(struct region_list *list, const struct region *r)
@@ -570,10 +622,11 @@ static void list_text(const struct region_list *list, const struct totals *t)
 		const struct region *r = &list->v[i];
 
 		prot_string(r->prot_mask, prot);
-		printf("%7d %-16s %5d %12llu %4s %8llu %8llu %8llu  ",
-		       r->pid, r->comm, r->fd, r->size, prot, r->pinned,
-		       r->unpinned, r->purged);
-		print_text_escaped(r->name);
+		printf("%7d ", r->pid);
+		put_escaped_field(r->comm, 16);
+		printf(" %5d %12llu %4s %8llu %8llu %8llu  ", r->fd, r->size,
+		       prot, r->pinned, r->unpinned, r->purged);
+		put_escaped(stdout, r->name);
 		putchar('\n');
 	}
 	printf("total: %zu regions in %zu descriptors, %llu bytes; ",
@@ -591,9 +644,9 @@ static void list_json(const struct region_list *list, const struct totals *t)
 		const struct region *r = &list->v[i];
 
 		printf("%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", r->pid);
-		print_json_string(r->comm);
+		put_json_string(r->comm);
 		printf(", \"fd\": %d, \"name\": ", r->fd);
-		print_json_string(r->name);
+		put_json_string(r->name);
 		printf(", \"size\": %llu, \"prot_mask\": %llu", r->size,
 		       r->prot_mask);
 		printf(", \"pinned_pages\": %llu, \"unpinned_pages\": %llu",
@@ -738,7 +791,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[1]);
+	fprintf(stderr, "%s: unknown command '", progname);
+	put_escaped(stderr, argv[1]);
+	fputs("'\n", stderr);
 	print_usage(stderr);
 	return 2;
 }

@@ -9,8 +9,9 @@
 #      15's /dev/ashmem<boot_id> alone (/dev/ashmem hidden);
 #   2. the ashmem tool: list shows a region a helper process holds, with
 #      its page counts, in text and JSON; it shows no region for a
-#      process whose fdinfo only looks like one; purge purges; stats;
-#      the tool takes /dev/ashmem<boot_id> before /dev/ashmem;
+#      process whose fdinfo only looks like one; names are escaped;
+#      purge purges; stats; the tool takes /dev/ashmem<boot_id> before
+#      /dev/ashmem;
 #   3. rmmod: libashmem falls back to memfd without the device, and the
 #      tool says that the module is not loaded;
 #   4. modprobe ashmem from /lib/modules/$(uname -r), installed there by
@@ -86,6 +87,7 @@ ln -s ashmem "$alias_node"
 # --- 2. the ashmem tool --------------------------------------------------
 
 # hold NAME SIZE UNPIN: starts a helper holding a region; sets hold_pid.
+# ASHMEM_HOLD_COMM and ASHMEM_HOLD_PROT pass through to it.
 hold() {
 	rm -f /tmp/hold.pid
 	ashmem_hold "$1" "$2" "$3" /tmp/hold.pid &
@@ -103,6 +105,14 @@ wait_for() {
 	[ -s "$1" ]
 }
 
+# json_is FILE PATH VALUE: the JSON in FILE has VALUE (as written) at PATH.
+json_is() {
+	v=$(json_check "$2" < "$1") || return 1
+	[ "$v" = "$3" ] && return 0
+	echo "# $2 is $v, not $3"
+	return 1
+}
+
 # result DESCRIPTION COMMAND...: ok if COMMAND succeeds, else not ok.
 result() {
 	desc=$1
@@ -112,6 +122,11 @@ result() {
 	else
 		not_ok "$desc"
 	fi
+}
+
+# Bytes of FILE outside printable ASCII and newline.
+unprintable() {
+	LC_ALL=C tr -d '\n -~' < "$1" | wc -c
 }
 
 page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
@@ -231,13 +246,41 @@ else
 	not_ok "the forger sets up its io_uring"
 fi
 
-# Names may hold anything; the JSON must stay valid.
-if hold "$(printf 'a "quoted"\\ \tname\001')" "$page" 0; then
+# Names may hold anything; the text must not, and the JSON must stay
+# valid. The process renames itself too: comm has no rules either.
+comm=$(printf 'ev\n    1 i\033\r\t')
+odd=$(printf 'evil\n      1 init\033[31m\r\tx\\y\377')
+export ASHMEM_HOLD_COMM="$comm" ASHMEM_HOLD_PROT=5
+if hold "$odd" "$page" 0; then
+	unset ASHMEM_HOLD_COMM ASHMEM_HOLD_PROT
+	ashmem list > /tmp/list.txt 2>&1
+	sed 's/^/# /' /tmp/list.txt
+	lines=$(($(wc -l < /tmp/list.txt)))
+	bad=$(($(unprintable /tmp/list.txt)))
+	if [ "$lines" -eq 3 ] && [ "$bad" -eq 0 ]; then
+		ok "ashmem list: one line per region whatever the names"
+	else
+		not_ok "ashmem list: one line per region whatever the names ($lines lines, $bad unprintable bytes)"
+	fi
+	result "ashmem list escapes the process name" \
+		grep -q -F 'ev\n    1 i\x1b\r\t' /tmp/list.txt
+	result "ashmem list escapes the region name" \
+		grep -q -F 'evil\n      1 init\x1b[31m\r\tx\\y\xff' /tmp/list.txt
+	result "ashmem list shows the protection r-x" \
+		grep -q -F ' r-x ' /tmp/list.txt
+
 	ashmem list --json > /tmp/list.json 2>&1
+	sed 's/^/# /' /tmp/list.json
 	check "ashmem list --json escapes odd names" json_check < /tmp/list.json
+	result "ashmem list --json: the process name, JSON-escaped" \
+		json_is /tmp/list.json regions.0.comm '"ev\n    1 i\u001b\r\t"'
+	result "ashmem list --json: the region name, JSON-escaped" \
+		json_is /tmp/list.json regions.0.name \
+		'"evil\n      1 init\u001b[31m\r\tx\\y\u00ff"'
 	kill "$hold_pid"
 	wait "$hold_pid" 2>/dev/null
 else
+	unset ASHMEM_HOLD_COMM ASHMEM_HOLD_PROT
 	not_ok "the helper holds a region with an odd name"
 fi
 
