@@ -5,7 +5,8 @@
  *   ashmem list [--json]   every region of every process, from
  *                          /proc/PID/fdinfo, with totals
  *   ashmem purge           purge all unpinned pages (needs CAP_SYS_ADMIN)
- *   ashmem stats           the module's statistics from debugfs
+ *   ashmem stats [--json]  the module's statistics from debugfs
+ *   ashmem help [COMMAND], ashmem --version
  *
  * A descriptor is taken for a region only if it is the ashmem device:
  * /proc/PID/fd/N must be a character device whose st_rdev is the one of
@@ -39,6 +40,9 @@
 
 #include <linux/ashmem.h>
 
+#ifndef ASHMEM_VERSION
+#define ASHMEM_VERSION		"unknown"
+#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID		0x00001000U
 #endif
@@ -197,13 +201,61 @@ static long page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
-static void print_usage(FILE *out)
+/* ---- Usage -------------------------------------------------------------- */
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static int cmd_list(int argc, char **argv);
+static int cmd_purge(int argc, char **argv);
+static int cmd_stats(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "list", cmd_list, "[--json]",
+	  "Lists every ashmem region open in any process: pid, command,\n"
+	  "descriptor, size, protection, pinned, unpinned and purged pages,\n"
+	  "name; then totals. Other users' processes need root.\n"
+	  "  --json   one JSON object instead of the table\n" },
+	{ "purge", cmd_purge, "",
+	  "Purges every unpinned page of every region now (CAP_SYS_ADMIN)\n"
+	  "and says how many pages that freed.\n" },
+	{ "stats", cmd_stats, "[--json]",
+	  "Shows the module's counters from " STATS_FILE ".\n"
+	  "  --json   one JSON object instead of the table\n" },
+	{ "help", cmd_help, "[COMMAND]",
+	  "Shows how to use the tool, or one command.\n" },
+};
+
+static void print_command_usage(FILE *out, const struct command *c)
 {
-	fprintf(out,
-		"usage: %s list [--json]   list every region of every process\n"
-		"       %s purge           purge all unpinned pages (root)\n"
-		"       %s stats           show the module's statistics\n",
-		progname, progname, progname);
+	fprintf(out, "usage: %s %s%s%s\n\n%s", progname, c->name,
+		c->args[0] ? " " : "", c->args, c->help);
+}
+
+/* -h or --help among a command's arguments: its usage on stdout. */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+/* A bad argument to command @c: say which, and how to call it. */
+static int bad_usage(const struct command *c, const char *arg)
+{
+	fprintf(stderr, "%s %s: unexpected argument '", progname, c->name);
+	put_escaped(stderr, arg);
+	fputs("'\n", stderr);
+	print_command_usage(stderr, c);
+	return 2;
 }
 
 /* ---- The device --------------------------------------------------------- */
@@ -637,18 +689,20 @@ static void list_text(const struct region_list *list, const struct totals *t)
 
 static void list_json(const struct region_list *list, const struct totals *t)
 {
+	char prot[4];
 	size_t i;
 
-	printf("{\n  \"regions\": [");
+	printf("{\n  \"page_size\": %ld,\n  \"regions\": [", page_size());
 	for (i = 0; i < list->nr; i++) {
 		const struct region *r = &list->v[i];
 
+		prot_string(r->prot_mask, prot);
 		printf("%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", r->pid);
 		put_json_string(r->comm);
 		printf(", \"fd\": %d, \"name\": ", r->fd);
 		put_json_string(r->name);
-		printf(", \"size\": %llu, \"prot_mask\": %llu", r->size,
-		       r->prot_mask);
+		printf(", \"size\": %llu, \"prot_mask\": %llu, \"prot\": \"%s\"",
+		       r->size, r->prot_mask, prot);
 		printf(", \"pinned_pages\": %llu, \"unpinned_pages\": %llu",
 		       r->pinned, r->unpinned);
 		printf(", \"purged_pages\": %llu, \"file_id\": ", r->purged);
@@ -674,12 +728,10 @@ static int cmd_list(int argc, char **argv)
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--json"))
 			json = true;
-		} else {
-			print_usage(stderr);
-			return 2;
-		}
+		else
+			return bad_usage(&commands[0], argv[i]);
 	}
 	if (need_device(&dev))
 		return 1;
@@ -711,11 +763,8 @@ static int cmd_purge(int argc, char **argv)
 	struct device dev;
 	int fd, pages;
 
-	(void)argv;
-	if (argc != 1) {
-		print_usage(stderr);
-		return 2;
-	}
+	if (argc > 1)
+		return bad_usage(&commands[1], argv[1]);
 	if (need_device(&dev))
 		return 1;
 	/* Any region will do: the purge is global. */
@@ -741,59 +790,186 @@ static int cmd_purge(int argc, char **argv)
 
 /* ---- ashmem stats ------------------------------------------------------- */
 
-/*
- * The module's counters, as its debugfs file has them. Shown as they are
- * for now; when the file's format is settled this is where it gets
- * parsed, shown as a table and offered as --json like list.
- */
+struct stat_line {
+	char *key;
+	long long value;
+};
+
+/* "key value" lines of the stats file; others are reported and skipped. */
+static int read_stats(FILE *f, struct stat_line **vp, size_t *nrp)
+{
+	struct stat_line *v = NULL, *nv;
+	size_t nr = 0, size = 0;
+	char *line = NULL, *sp, *end;
+	long long value;
+	ssize_t len;
+
+	while ((len = getline(&line, &size, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		sp = strchr(line, ' ');
+		if (sp) {
+			*sp = '\0';
+			errno = 0;
+			value = strtoll(sp + 1, &end, 10);
+		}
+		if (!sp || sp == line || errno || end == sp + 1 || *end) {
+			if (sp)
+				*sp = ' ';
+			fprintf(stderr, "%s: %s: line not understood: ",
+				progname, STATS_FILE);
+			put_escaped(stderr, line);
+			fputc('\n', stderr);
+			continue;
+		}
+		nv = realloc(v, (nr + 1) * sizeof(*v));
+		if (!nv)
+			goto err;
+		v = nv;
+		v[nr].key = strdup(line);
+		if (!v[nr].key)
+			goto err;
+		v[nr++].value = value;
+	}
+	free(line);
+	*vp = v;
+	*nrp = nr;
+	return 0;
+
+err:
+	free(line);
+	while (nr)
+		free(v[--nr].key);
+	free(v);
+	return -ENOMEM;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
-	char buf[4096];
-	size_t n;
+	struct stat_line *v;
+	struct device dev;
+	bool json = false;
+	size_t nr, i;
+	int arg;
 	FILE *f;
 
-	(void)argv;
-	if (argc != 1) {
-		print_usage(stderr);
-		return 2;
+	for (arg = 1; arg < argc; arg++) {
+		if (!strcmp(argv[arg], "--json"))
+			json = true;
+		else
+			return bad_usage(&commands[2], argv[arg]);
 	}
+	if (need_device(&dev))
+		return 1;
 	f = fopen(STATS_FILE, "re");
 	if (!f) {
 		fprintf(stderr, "%s: %s: %s\n", progname, STATS_FILE,
 			strerror(errno));
-		fprintf(stderr, "%s: is debugfs mounted and the module loaded?\n",
+		fprintf(stderr,
+			"%s: is debugfs mounted? mount -t debugfs none /sys/kernel/debug\n",
 			progname);
 		return 1;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)))
-		fwrite(buf, 1, n, stdout);
+	if (read_stats(f, &v, &nr)) {
+		fclose(f);
+		fprintf(stderr, "%s: %s\n", progname, strerror(ENOMEM));
+		return 1;
+	}
 	fclose(f);
+
+	if (json) {
+		printf("{\n  \"page_size\": %ld,\n  \"stats\": {", page_size());
+		for (i = 0; i < nr; i++) {
+			printf("%s\n    ", i ? "," : "");
+			put_json_string(v[i].key);
+			printf(": %lld", v[i].value);
+		}
+		printf("%s}\n}\n", nr ? "\n  " : "");
+	} else {
+		for (i = 0; i < nr; i++) {
+			put_escaped_field(v[i].key, 16);
+			printf(" %lld\n", v[i].value);
+		}
+	}
+	for (i = 0; i < nr; i++)
+		free(v[i].key);
+	free(v);
 	return fflush(stdout) ? 1 : 0;
 }
 
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} commands[] = {
-	{ "list",	cmd_list },
-	{ "purge",	cmd_purge },
-	{ "stats",	cmd_stats },
-};
+/* ---- help and main ------------------------------------------------------ */
 
-int main(int argc, char **argv)
+static void print_usage(FILE *out)
 {
 	size_t i;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
+	fprintf(out, "usage: %s COMMAND [ARGS]\n       %s --version\n\n"
+		"commands:\n", progname, progname);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		fprintf(out, "  %s%s%s\n", commands[i].name,
+			commands[i].args[0] ? " " : "", commands[i].args);
+	fprintf(out, "\n%s COMMAND --help tells more; see also ashmem(1).\n",
+		progname);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
 	fprintf(stderr, "%s: unknown command '", progname);
-	put_escaped(stderr, argv[1]);
+	put_escaped(stderr, name);
 	fputs("'\n", stderr);
 	print_usage(stderr);
 	return 2;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc > 2)
+		return bad_usage(&commands[3], argv[2]);
+	if (argc < 2) {
+		print_usage(stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return unknown_command(argv[1]);
+	print_command_usage(stdout, c);
+	return fflush(stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		print_usage(stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", progname, ASHMEM_VERSION);
+		return fflush(stdout) ? 1 : 0;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return unknown_command(argv[1]);
+	if (c->run != cmd_help && wants_help(argc - 1, argv + 1)) {
+		print_command_usage(stdout, c);
+		return fflush(stdout) ? 1 : 0;
+	}
+	return c->run(argc - 1, argv + 1);
 }

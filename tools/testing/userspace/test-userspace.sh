@@ -7,11 +7,11 @@
 #
 #   1. libashmem on /dev/ashmem, forced onto memfd, and through Android
 #      15's /dev/ashmem<boot_id> alone (/dev/ashmem hidden);
-#   2. the ashmem tool: list shows a region a helper process holds, with
-#      its page counts, in text and JSON; it shows no region for a
-#      process whose fdinfo only looks like one; names are escaped;
-#      purge purges; stats; the tool takes /dev/ashmem<boot_id> before
-#      /dev/ashmem;
+#   2. the ashmem tool: --version, help; list shows a region a helper
+#      process holds, with its page counts, in text and JSON; it shows
+#      no region for a process whose fdinfo only looks like one; names
+#      are escaped; purge purges; stats and --json; the tool takes
+#      /dev/ashmem<boot_id> before /dev/ashmem;
 #   3. rmmod: libashmem falls back to memfd without the device, and the
 #      tool says that the module is not loaded;
 #   4. modprobe ashmem from /lib/modules/$(uname -r), installed there by
@@ -129,6 +129,33 @@ unprintable() {
 	LC_ALL=C tr -d '\n -~' < "$1" | wc -c
 }
 
+version=$(cat /usr/local/share/ashmem/VERSION)
+said=$(ashmem --version 2>/tmp/err.txt)
+rc=$?
+echo "# $said"
+if [ $rc -eq 0 ] && [ "$said" = "ashmem $version" ] && [ ! -s /tmp/err.txt ]
+then
+	ok "ashmem --version prints the version of VERSION"
+else
+	not_ok "ashmem --version prints the version of VERSION (exit status $rc)"
+fi
+# help_ok ARGS...: usage on stdout, nothing on stderr, exit status 0.
+help_ok() {
+	ashmem "$@" > /tmp/help.txt 2> /tmp/err.txt
+	rc=$?
+	[ $rc -eq 0 ] && grep -q '^usage: ashmem' /tmp/help.txt &&
+		[ ! -s /tmp/err.txt ]
+}
+for args in "help" "--help" "-h" "help list" "list --help" "purge --help" \
+	    "stats --help" "list -h"; do
+	# shellcheck disable=SC2086 # one word each
+	result "ashmem $args: usage on stdout, status 0" help_ok $args
+done
+ashmem > /tmp/help.txt 2> /tmp/err.txt
+rc=$?
+result "ashmem alone: usage on stderr, status 2" \
+	test $rc -eq 2 -a -s /tmp/err.txt -a ! -s /tmp/help.txt
+
 page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
 name=cli-test-region
 if hold "$name" $((10 * page)) $((2 * page)); then
@@ -156,18 +183,18 @@ if hold "$name" $((10 * page)) $((2 * page)); then
 	ashmem list --json > /tmp/list.json 2>/tmp/list.err
 	sed 's/^/# /' /tmp/list.json
 	check "ashmem list --json parses" json_check < /tmp/list.json
-	json_check regions.0.pid regions.0.comm regions.0.name \
-		regions.0.size regions.0.prot_mask \
+	json_check page_size regions.0.pid regions.0.comm regions.0.name \
+		regions.0.size regions.0.prot_mask regions.0.prot \
 		regions.0.pinned_pages regions.0.unpinned_pages \
 		regions.0.purged_pages totals.regions totals.size \
 		< /tmp/list.json > /tmp/values.txt 2>&1
-	printf '%s\n' "$pid" '"ashmem_hold"' "\"$name\"" \
-		$((10 * page)) 7 8 2 0 1 $((10 * page)) > /tmp/expect.txt
+	printf '%s\n' "$page" "$pid" '"ashmem_hold"' "\"$name\"" \
+		$((10 * page)) 7 '"rwx"' 8 2 0 1 $((10 * page)) > /tmp/expect.txt
 	if cmp -s /tmp/values.txt /tmp/expect.txt; then
-		ok "ashmem list --json has the helper's region"
+		ok "ashmem list --json has the page size and the helper's region"
 	else
 		sed 's/^/# got: /' /tmp/values.txt
-		not_ok "ashmem list --json has the helper's region"
+		not_ok "ashmem list --json has the page size and the helper's region"
 	fi
 
 	ashmem purge > /tmp/purge.txt 2>&1
@@ -277,6 +304,9 @@ if hold "$odd" "$page" 0; then
 	result "ashmem list --json: the region name, JSON-escaped" \
 		json_is /tmp/list.json regions.0.name \
 		'"evil\n      1 init\u001b[31m\r\tx\\y\u00ff"'
+	result "ashmem list --json: protection 5 as bits and as r-x" \
+		sh -c 'json_check regions.0.prot_mask regions.0.prot \
+			< /tmp/list.json | tr "\n" " " | grep -q "^5 \"r-x\" $"'
 	kill "$hold_pid"
 	wait "$hold_pid" 2>/dev/null
 else
@@ -286,6 +316,31 @@ fi
 
 if [ -e /sys/kernel/debug/ashmem/stats ]; then
 	check "ashmem stats" ashmem stats
+	regions=$(awk '$1 == "regions" { print $2 }' \
+		/sys/kernel/debug/ashmem/stats)
+	ashmem stats > /tmp/stats.txt 2>&1
+	# shellcheck disable=SC2016 # awk's $1
+	result "ashmem stats: the counters, one a line" \
+		awk -v n="$regions" '$1 == "regions" && $2 == n { found = 1 }
+			END { exit !found }' /tmp/stats.txt
+	ashmem stats --json > /tmp/stats.json 2>&1
+	sed 's/^/# /' /tmp/stats.json
+	check "ashmem stats --json parses" json_check < /tmp/stats.json
+	result "ashmem stats --json: the page size" \
+		json_is /tmp/stats.json page_size "$page"
+	# Every key of the file, a number; the region count as it is (no
+	# region is open now, so it stays put).
+	all=1
+	while read -r key _; do
+		v=$(json_check "stats.$key" < /tmp/stats.json) || all=0
+		case $v in
+		''|*[!0-9-]*) echo "# stats.$key is '$v'"; all=0 ;;
+		esac
+	done < /sys/kernel/debug/ashmem/stats
+	result "ashmem stats --json: every counter of the stats file" \
+		test $all -eq 1
+	result "ashmem stats --json: the region count" \
+		json_is /tmp/stats.json stats.regions "$regions"
 else
 	skip "ashmem stats: no /sys/kernel/debug/ashmem/stats"
 fi
@@ -309,6 +364,7 @@ if rmmod ashmem; then
 	}
 	result "ashmem list without the module: fails, says why" 		no_module ashmem list
 	result "ashmem list --json without the module: fails, says why" 		no_module ashmem list --json
+	result "ashmem stats without the module: the same hint" 		no_module ashmem stats
 else
 	not_ok "rmmod ashmem"
 fi
