@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: run.sh [SERIES...]    (default: every series, 6.1 6.12)
+# Usage: run.sh [SERIES...]    (default: 6.1 6.12 7, or $KERNELS)
 #
 # make check-userspace: the userspace tests in QEMU, for the newest Debian
-# kernel of each series. On the host first: the manual pages render
-# without a warning and install with make install-tool and install-lib.
-# Then builds libashmem, its tests, the helper programs and the ashmem
-# tool statically (make -C tools/testing/userspace), builds ashmem.ko in a
-# copy of the tree and installs it with `make install DESTDIR=...`
+# kernel of each series: Debian 12's 6.1 and 6.12, and 7, Debian's newest
+# (trixie-backports), whose module builds in the Debian 13 root of
+# debian13-root.sh. On the host first: the manual pages render without
+# a warning and install with make install-tool and install-lib. Then
+# builds libashmem, its tests, the helper programs and the ashmem tool
+# statically (make -C tools/testing/userspace), builds ashmem.ko in a copy
+# of the tree and installs it with `make install DESTDIR=...`
 # (modules_install + depmod) into a staging root whose /lib/modules/KVER
 # goes into the initramfs. In the guest: test-userspace.sh (libashmem on
 # the device, on memfd and through /dev/ashmem<boot_id>; the tool; rmmod
@@ -20,7 +22,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$here/../vm/lib.sh"
 
-read -r -a series_list <<<"${*:-${KERNELS:-$ALL_SERIES}}"
+# Debian 12's kernels (lib.sh's list) and 7, as make check has them.
+USERSPACE_SERIES="$ALL_SERIES 7"
+read -r -a series_list <<<"${*:-${KERNELS:-$USERSPACE_SERIES}}"
+for s in "${series_list[@]}"; do
+	[[ " $USERSPACE_SERIES " == *" $s "* ]] ||
+		die "unknown kernel series '$s' (one of: $USERSPACE_SERIES)"
+done
 top=$OUT/userspace
 total_pass=0 total_fail=0 total_skip=0
 problems=()
@@ -33,6 +41,7 @@ host_fail() { total_fail=$((total_fail + 1)); problem "$*"; }
 apt_install man-db groff-base
 lsrc=$(linux_source)
 mkdir -p "$top"
+depmod=$(command -v depmod || echo /sbin/depmod)
 
 # --- on the host: the manual pages ----------------------------------------
 
@@ -79,15 +88,36 @@ fi
 mapfile -t prog_files < <(make -s -C "$here" O="$top/bin" print-files)
 
 for s in "${series_list[@]}"; do
-	eval "$("$VM_DIR/kernel.sh" "$s")"
+	ROOT=''
+	if [[ $s == 7 ]]; then
+		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
+	else
+		kvars=$("$VM_DIR/kernel.sh" "$s") || kvars=''
+	fi
+	if [[ -z $kvars ]]; then
+		problem "$s: cannot get the Debian kernel"
+		total_fail=$((total_fail + 1))
+		continue
+	fi
+	eval "$kvars"
 	# shellcheck disable=SC2153 # from kernel.sh
 	kver=$KVER kdir=$KDIR vmlinuz=$VMLINUZ kconfig=$KCONFIG
 	dir=$top/$kver
 	copy_sources "$dir/src"
 	rm -rf "$dir/root"
 	log "$kver: building and installing ashmem.ko into $dir/root"
-	if ! make -C "$dir/src" KVER="$kver" KDIR="$kdir" \
-		DESTDIR="$dir/root" install >"$dir/install.log" 2>&1; then
+	# 7.x builds in its Debian 13 root, which has neither depmod nor xz:
+	# the module goes in uncompressed and the host's depmod indexes it.
+	install=(make -C "$dir/src" KVER="$kver" KDIR="$kdir"
+		DESTDIR="$dir/root" install)
+	if [[ -n $ROOT ]]; then
+		install=("$VM_DIR/in-root.sh" -b "$top" "$ROOT" "${install[@]}"
+			DEPMOD=true CONFIG_MODULE_COMPRESS_XZ=
+			CONFIG_MODULE_COMPRESS_ALL=)
+	fi
+	if ! "${install[@]}" >"$dir/install.log" 2>&1 ||
+	   { [[ -n $ROOT ]] && ! "$depmod" -a -b "$dir/root" "$kver" \
+		>>"$dir/install.log" 2>&1; }; then
 		cat "$dir/install.log" >&2
 		problem "$kver: make install fails (log: $dir/install.log)"
 		total_fail=$((total_fail + 1))
