@@ -81,6 +81,9 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set once by lib_init(), read-only afterwards. */
 static enum backend backend;
 static char boot_id_device[sizeof(ASHMEM_DEVICE) + 64];
+/* The device number of the kernel's internal shmem mount, if known. */
+static bool memfd_dev_known;
+static dev_t memfd_dev;
 
 /* The names of the device, in the order Android 15 tries them. */
 static const char *const device_names[] = { boot_id_device, ASHMEM_DEVICE };
@@ -118,6 +121,27 @@ static void read_boot_id_device(void)
 			 ASHMEM_DEVICE, id + start);
 }
 
+/*
+ * Every memfd lives on the kernel's internal shmem mount, which no path
+ * reaches: its device number tells a memfd from a file of a tmpfs mount
+ * (/dev/shm, /tmp), which would otherwise look the same, seals included.
+ * Learnt from a memfd of our own.
+ */
+static void read_memfd_dev(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = syscall(SYS_memfd_create, "libashmem-probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st)) {
+		memfd_dev = st.st_dev;
+		memfd_dev_known = true;
+	}
+	close(fd);
+}
+
 static void lib_init(void)
 {
 	const char *env = getenv("LIBASHMEM_BACKEND");
@@ -129,6 +153,7 @@ static void lib_init(void)
 	else
 		backend = BACKEND_AUTO;
 	read_boot_id_device();
+	read_memfd_dev();
 }
 
 static void remember_rdev(dev_t rdev)
@@ -204,6 +229,31 @@ static dev_t device_rdev(void)
 	return 0;
 }
 
+/*
+ * True if @fd, a regular file, is a memfd: on the internal shmem mount
+ * and, where /proc tells, named "memfd:..." as memfd_create() names its
+ * files. Without a device number to compare (no memfd_create() here), the
+ * name alone decides.
+ */
+static bool is_memfd(int fd, const struct stat *st)
+{
+	static const char prefix[] = "/memfd:";
+	char path[64], link[sizeof(prefix)];
+	ssize_t len;
+
+	if (memfd_dev_known && st->st_dev != memfd_dev)
+		return false;
+	/* Only shmem files have seals. */
+	if (fcntl(fd, F_GET_SEALS) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, link, sizeof(link));
+	if (len < 0)
+		return memfd_dev_known;
+	return len > (ssize_t)strlen(prefix) &&
+	       !memcmp(link, prefix, strlen(prefix));
+}
+
 /* What @fd is; -1 with errno set if it is not an open descriptor. */
 static int fd_kind(int fd)
 {
@@ -214,8 +264,7 @@ static int fd_kind(int fd)
 		return -1;
 	if (S_ISCHR(st.st_mode) && st.st_rdev && st.st_rdev == device_rdev())
 		return FD_ASHMEM;
-	/* Only shmem files (memfd among them) have seals. */
-	if (S_ISREG(st.st_mode) && fcntl(fd, F_GET_SEALS) >= 0)
+	if (S_ISREG(st.st_mode) && is_memfd(fd, &st))
 		return FD_MEMFD;
 	return FD_OTHER;
 }
@@ -387,13 +436,78 @@ ASHMEM_API int ashmem_unpin_region(int fd, size_t offset, size_t len)
 	return pin_ioctl(fd, ASHMEM_UNPIN, offset, len);
 }
 
+/*
+ * The size of ashmem region @fd from its fdinfo, which the module prints
+ * in full ("ashmem_size:\t%zu"): 0 and *@size, or -1. The thread's own
+ * descriptor table is read, which is the process's unless the thread
+ * unshared it.
+ */
+static int fdinfo_size(int fd, unsigned long long *size)
+{
+	static const char key[] = "ashmem_size:";
+	char path[64], *line = NULL, *end;
+	size_t len = 0;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return -1;
+	/* Whole lines: only the module's own line starts with the key. */
+	while (ret && getline(&line, &len, f) > 0) {
+		if (strncmp(line, key, strlen(key)))
+			continue;
+		errno = 0;
+		*size = strtoull(line + strlen(key), &end, 10);
+		if (!errno && end != line + strlen(key) && *end == '\n')
+			ret = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * ASHMEM_GET_SIZE answers in a long, which the C library's ioctl() cuts to
+ * an int: past 2 GiB that is negative, or -1 with a made-up errno, or the
+ * low 32 bits. fdinfo has the size in full for every ABI. Without /proc,
+ * the raw system call returns the kernel's whole long: the size itself on
+ * a 64-bit ABI; on a 32-bit one, negative past 2 GiB, but the low 32 bits
+ * only of a region of 4 GiB or more that a 64-bit process made.
+ */
+static int device_get_size(int fd)
+{
+	unsigned long long size;
+	long ret;
+
+	if (fdinfo_size(fd, &size)) {
+		do {
+			ret = syscall(SYS_ioctl, fd, ASHMEM_GET_SIZE, 0);
+		} while (ret == -1 && errno == EINTR);
+		if (ret == -1)
+			return -1;
+		size = ret < 0 ? ULLONG_MAX : (unsigned long long)ret;
+	}
+	if (size > INT_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return (int)size;
+}
+
 ASHMEM_API int ashmem_get_size_region(int fd)
 {
 	struct stat st;
 
 	switch (region_kind(fd)) {
 	case FD_ASHMEM:
-		return ioctl_retry(fd, ASHMEM_GET_SIZE, 0);
+		return device_get_size(fd);
 	case FD_MEMFD:
 		if (fstat(fd, &st) < 0)
 			return -1;

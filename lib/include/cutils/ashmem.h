@@ -22,7 +22,8 @@ extern "C" {
 
 /*
  * 1 if @fd is a region: an open /dev/ashmem (the device this library opens,
- * compared by st_rdev) or a memfd; 0 otherwise, a bad descriptor included.
+ * compared by st_rdev) or a memfd; 0 otherwise: other files, tmpfs files
+ * and bad descriptors included.
  */
 int ashmem_valid(int fd);
 
@@ -53,9 +54,8 @@ int ashmem_pin_region(int fd, size_t offset, size_t len);
 int ashmem_unpin_region(int fd, size_t offset, size_t len);
 
 /*
- * The size of the region in bytes, or -1 on error. Through /dev/ashmem the
- * kernel answers in an int: sizes past 2 GiB read back wrong (fdinfo has
- * the true one); on memfd they fail with EOVERFLOW.
+ * The size of the region in bytes, or -1 on error: EOVERFLOW if it is
+ * past INT_MAX, on ashmem as on memfd.
  */
 int ashmem_get_size_region(int fd);
 

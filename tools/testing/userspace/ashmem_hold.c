@@ -4,18 +4,25 @@
  * the tests of the ashmem tool. It creates the region with libashmem,
  * maps and fills it, unpins its first UNPIN bytes, writes its pid to the
  * file READY and then waits to be killed.
+ *
+ * ASHMEM_HOLD_COMM=NAME in the environment renames the process (its
+ * comm, any bytes but NUL, 15 at most); ASHMEM_HOLD_PROT=N sets the
+ * region's protection mask to N after mapping it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cutils/ashmem.h>
 
 int main(int argc, char **argv)
 {
+	const char *comm = getenv("ASHMEM_HOLD_COMM");
+	const char *prot = getenv("ASHMEM_HOLD_PROT");
 	size_t size, unpin;
 	FILE *ready;
 	char *p;
@@ -41,6 +48,14 @@ int main(int argc, char **argv)
 	memset(p, 'h', size);
 	if (unpin && ashmem_unpin_region(fd, 0, unpin) < 0) {
 		perror("ashmem_unpin_region");
+		return 1;
+	}
+	if (prot && ashmem_set_prot_region(fd, (int)strtol(prot, NULL, 0))) {
+		perror("ashmem_set_prot_region");
+		return 1;
+	}
+	if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0)) {
+		perror("PR_SET_NAME");
 		return 1;
 	}
 

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * json_check: exits 0 if standard input is one valid JSON text (RFC 8259),
- * 1 with the offset of the first error otherwise. The guest of the VM
- * tests has no JSON parser; this is enough to say `ashmem list --json`
- * parses.
+ * json_check [PATH...]: exits 0 if standard input is one valid JSON text
+ * (RFC 8259), 1 with the offset of the first error otherwise. The guest of
+ * the VM tests has no JSON parser; this is enough to say `ashmem list
+ * --json` parses.
+ *
+ * Each PATH names a value: object keys and array indices joined by dots
+ * ("totals.size", "regions.0.name"; "" is the whole text). Their values
+ * are printed one a line, as they are in the input (strings with their
+ * quotes and escapes); a PATH that names nothing fails the check.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +17,14 @@
 
 static const char *text;
 static size_t pos, len;
+
+/* The path of the value being parsed, and the ones asked for. */
+static char path[4096];
+static size_t path_len;
+static char **queries;
+static int nr_queries;
+static size_t *found_start, *found_end;
+static int *found;
 
 static bool value(int depth);
 
@@ -92,9 +105,29 @@ static bool number(void)
 	return true;
 }
 
+/* Appends ".@name" (no dot at the top) to the path; false if too long. */
+static bool path_push(const char *name, size_t n)
+{
+	size_t dot = path_len ? 1 : 0;
+
+	if (path_len + dot + n >= sizeof(path))
+		return false;
+	if (dot)
+		path[path_len++] = '.';
+	memcpy(path + path_len, name, n);
+	path_len += n;
+	path[path_len] = '\0';
+	return true;
+}
+
 /* An array or object: @open, members separated by commas, @close. */
 static bool members(char open, char close, int depth)
 {
+	size_t saved = path_len, key;
+	unsigned long index = 0;
+	char num[32];
+	bool ok;
+
 	pos++;	/* @open */
 	skip_space();
 	if (pos < len && text[pos] == close) {
@@ -104,13 +137,24 @@ static bool members(char open, char close, int depth)
 	for (;;) {
 		skip_space();
 		if (open == '{') {
+			key = pos;
 			if (!string())
+				return false;
+			/* The key as written, without its quotes. */
+			if (!path_push(text + key + 1, pos - key - 2))
 				return false;
 			skip_space();
 			if (pos >= len || text[pos++] != ':')
 				return false;
+		} else {
+			snprintf(num, sizeof(num), "%lu", index++);
+			if (!path_push(num, strlen(num)))
+				return false;
 		}
-		if (!value(depth + 1))
+		ok = value(depth + 1);
+		path_len = saved;
+		path[path_len] = '\0';
+		if (!ok)
 			return false;
 		skip_space();
 		if (pos < len && text[pos] == ',') {
@@ -125,13 +169,8 @@ static bool members(char open, char close, int depth)
 	}
 }
 
-static bool value(int depth)
+static bool one_value(int depth)
 {
-	if (depth > 64)
-		return false;
-	skip_space();
-	if (pos >= len)
-		return false;
 	switch (text[pos]) {
 	case '{':
 		return members('{', '}', depth);
@@ -150,9 +189,43 @@ static bool value(int depth)
 	}
 }
 
-int main(void)
+static bool value(int depth)
+{
+	size_t start;
+	bool ok;
+	int i;
+
+	if (depth > 64)
+		return false;
+	skip_space();
+	if (pos >= len)
+		return false;
+	start = pos;
+	ok = one_value(depth);
+	for (i = 0; ok && i < nr_queries; i++) {
+		if (!found[i] && !strcmp(queries[i], path)) {
+			found[i] = 1;
+			found_start[i] = start;
+			found_end[i] = pos;
+		}
+	}
+	return ok;
+}
+
+int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
+	int i, ret = 0;
+
+	queries = argv + 1;
+	nr_queries = argc - 1;
+	found = calloc(argc, sizeof(*found));
+	found_start = calloc(argc, sizeof(*found_start));
+	found_end = calloc(argc, sizeof(*found_end));
+	if (!found || !found_start || !found_end) {
+		fprintf(stderr, "json_check: out of memory\n");
+		return 1;
+	}
 
 	len = fread(buf, 1, sizeof(buf), stdin);
 	if (len == sizeof(buf)) {
@@ -160,11 +233,19 @@ int main(void)
 		return 1;
 	}
 	text = buf;
-	if (value(0)) {
-		skip_space();
-		if (pos == len)
-			return 0;
+	if (!value(0) || (skip_space(), pos != len)) {
+		fprintf(stderr, "json_check: invalid JSON at byte %zu\n", pos);
+		return 1;
 	}
-	fprintf(stderr, "json_check: invalid JSON at byte %zu\n", pos);
-	return 1;
+	for (i = 0; i < nr_queries; i++) {
+		if (!found[i]) {
+			fprintf(stderr, "json_check: no value at '%s'\n",
+				queries[i]);
+			ret = 1;
+			continue;
+		}
+		printf("%.*s\n", (int)(found_end[i] - found_start[i]),
+		       text + found_start[i]);
+	}
+	return ret;
 }

@@ -15,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +130,74 @@ TEST(valid_says_yes_to_regions_only)
 	close(null);
 }
 
+/*
+ * An unnamed file on a tmpfs mount: /dev/shm, /tmp or /run if one is
+ * tmpfs, else a tmpfs mounted for the test (root only). Seals work on it
+ * as on a memfd; it is still no region. -1 if there is none to be had.
+ */
+static int tmpfs_file(char *mnt, size_t size)
+{
+	static const char *const dirs[] = { "/dev/shm", "/tmp", "/run" };
+	char dir[] = "/tmp/libashmem-tmpfs.XXXXXX";
+	struct statfs sfs;
+	unsigned int i;
+	int fd;
+
+	mnt[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0)
+			continue;
+		if (!fstatfs(fd, &sfs) && sfs.f_type == TMPFS_MAGIC)
+			return fd;
+		close(fd);
+	}
+	if (geteuid() || !mkdtemp(dir))
+		return -1;
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=1m")) {
+		rmdir(dir);
+		return -1;
+	}
+	snprintf(mnt, size, "%s", dir);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		umount(dir);
+		rmdir(dir);
+		mnt[0] = '\0';
+	}
+	return fd;
+}
+
+TEST(valid_says_no_to_tmpfs_files)
+{
+	char mnt[64];
+	int fd = tmpfs_file(mnt, sizeof(mnt));
+
+	if (fd < 0)
+		SKIP(return, "no tmpfs to make a file on");
+	ASSERT_EQ(0, ftruncate(fd, page_size()));
+	ASSERT_LE(0, fcntl(fd, F_GET_SEALS));
+	EXPECT_EQ(0, ashmem_valid(fd));
+	EXPECT_EQ(-1, ashmem_get_size_region(fd));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ashmem_pin_region(fd, 0, 0));
+	EXPECT_EQ(ENOTTY, errno);
+	close(fd);
+	if (mnt[0]) {
+		umount(mnt);
+		rmdir(mnt);
+	}
+}
+
+TEST(valid_says_yes_to_memfd_without_seals)
+{
+	int fd = memfd_create("plain", MFD_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, ashmem_valid(fd));
+	close(fd);
+}
+
 TEST(size_is_kept_unaligned)
 {
 	int fd = ashmem_create_region("size", 12345);
@@ -134,6 +205,45 @@ TEST(size_is_kept_unaligned)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(12345, ashmem_get_size_region(fd));
 	close(fd);
+}
+
+TEST(size_up_to_int_max_is_returned)
+{
+	int fd = ashmem_create_region("int max", INT_MAX);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(INT_MAX, ashmem_get_size_region(fd));
+	close(fd);
+}
+
+/*
+ * Past INT_MAX the size cannot be returned: -1 and EOVERFLOW, whatever
+ * the C library's int makes of the kernel's answer (negative; -1 and a
+ * false errno; the low 32 bits).
+ */
+TEST(size_past_int_max_is_eoverflow)
+{
+	static const unsigned long long sizes[] = {
+		(unsigned long long)INT_MAX + 1,
+		(unsigned long long)INT_MAX + 1 + 4096,
+		(1ULL << 32) - 16,
+		(1ULL << 32) + 8192,
+	};
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (sizes[i] > SIZE_MAX)
+			continue;
+		fd = ashmem_create_region("big", (size_t)sizes[i]);
+		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", sizes[i],
+					strerror(errno));
+		errno = 0;
+		EXPECT_EQ(-1, ashmem_get_size_region(fd))
+			TH_LOG("size %llu", sizes[i]);
+		EXPECT_EQ(EOVERFLOW, errno) TH_LOG("size %llu", sizes[i]);
+		close(fd);
+	}
 }
 
 TEST(name_is_kept)
