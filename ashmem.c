@@ -1187,7 +1187,8 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 
 	mutex_lock(&area->lock);
 	seq_puts(m, "ashmem_name:\t");
-	seq_escape(m, area_name(area), "\n\\");
+	seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
+		       ASHMEM_NAME_ESCAPE_ALSO);
 	seq_putc(m, '\n');
 	size = area->size;
 	prot_mask = area->prot_mask;
@@ -1356,7 +1357,8 @@ static int ashmem_regions_show(struct seq_file *m, void *v)
 	mutex_lock(&area->lock);
 	seq_printf(m, "%d %zu %lu %lu ", area->pid, area->size, unpinned,
 		   purged);
-	seq_escape(m, area_name(area), "\n\\");
+	seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
+		       ASHMEM_NAME_ESCAPE_ALSO);
 	seq_putc(m, '\n');
 	mutex_unlock(&area->lock);
 	return 0;

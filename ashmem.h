@@ -8,7 +8,9 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/minmax.h>
 #include <linux/rbtree.h>
+#include <linux/string_helpers.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -20,6 +22,32 @@
 #define ASHMEM_FULL_NAME_LEN	(ASHMEM_NAME_PREFIX_LEN + ASHMEM_NAME_LEN)
 
 #define ASHMEM_PROT_ALL		(PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/*
+ * How region names are printed (fdinfo, debugfs, trace events): every
+ * byte that is not printable ASCII, and the backslash, escaped as \n, \t,
+ * \e, \\ or \xHH, so that a name can neither start a line of its own nor
+ * carry terminal controls.
+ */
+#define ASHMEM_NAME_ESCAPE	(ESCAPE_NAP | ESCAPE_SPACE | ESCAPE_SPECIAL | \
+				 ESCAPE_HEX | ESCAPE_APPEND)
+#define ASHMEM_NAME_ESCAPE_ALSO	"\\"
+
+/* The length of @name escaped, without the terminating NUL. */
+static inline size_t ashmem_escaped_len(const char *name)
+{
+	return string_escape_str(name, NULL, 0, ASHMEM_NAME_ESCAPE,
+				 ASHMEM_NAME_ESCAPE_ALSO);
+}
+
+/* Writes @name escaped to @buf of @size bytes, NUL-terminated. */
+static inline void ashmem_escape(char *buf, size_t size, const char *name)
+{
+	size_t len = string_escape_str(name, buf, size - 1, ASHMEM_NAME_ESCAPE,
+				       ASHMEM_NAME_ESCAPE_ALSO);
+
+	buf[min(len, size - 1)] = '\0';
+}
 
 /**
  * struct ashmem_area - one region: the private data of an open /dev/ashmem

@@ -13,11 +13,15 @@
 
 /*
  * The name goes in a dynamic array rather than __string(): __assign_str()
- * changed its arguments in 6.10, and this works on every target.
+ * changed its arguments in 6.10, and this works on every target. It is
+ * stored escaped, as fdinfo and debugfs print it, so that no name can end
+ * an event's line and forge another.
  */
-#define ASHMEM_TRACE_NAME	__dynamic_array(char, name, strlen(name) + 1)
+#define ASHMEM_TRACE_NAME						\
+	__dynamic_array(char, name, ashmem_escaped_len(name) + 1)
 #define ASHMEM_TRACE_ASSIGN_NAME					\
-	memcpy(__get_dynamic_array(name), name, __get_dynamic_array_len(name))
+	ashmem_escape(__get_dynamic_array(name),			\
+		      __get_dynamic_array_len(name), name)
 
 DECLARE_EVENT_CLASS(ashmem_region,
 		    TP_PROTO(const char *name, size_t size),

@@ -340,18 +340,60 @@ static int need_device(struct device *dev)
 
 /* ---- Reading fdinfo ----------------------------------------------------- */
 
-/* Undoes the kernel's seq_escape(): "\ooo" is one byte in octal. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The byte "\\@c" stands for, or -1. */
+static int named_escape(char c)
+{
+	switch (c) {
+	case 'n':	return '\n';
+	case 't':	return '\t';
+	case 'r':	return '\r';
+	case 'f':	return '\f';
+	case 'v':	return '\v';
+	case 'a':	return '\a';
+	case 'e':	return 0x1b;
+	case '"':	return '"';
+	case '\\':	return '\\';
+	}
+	return -1;
+}
+
+/*
+ * Undoes the kernel's escaping of names: \n \t \r \f \v \a \e \" \\,
+ * \xHH (this module's fdinfo) and \ooo (seq_escape(), older modules).
+ * Anything else is taken as it is.
+ */
 static void unescape(char *dst, size_t size, const char *src)
 {
 	size_t n = 0;
 
 	while (*src && n + 1 < size) {
-		if (src[0] == '\\' && src[1] >= '0' && src[1] <= '3' &&
-		    src[2] >= '0' && src[2] <= '7' &&
-		    src[3] >= '0' && src[3] <= '7') {
+		if (src[0] != '\\' || !src[1]) {
+			dst[n++] = *src++;
+		} else if (src[1] >= '0' && src[1] <= '3' &&
+			   src[2] >= '0' && src[2] <= '7' &&
+			   src[3] >= '0' && src[3] <= '7') {
 			dst[n++] = (char)((src[1] - '0') << 6 |
 					  (src[2] - '0') << 3 | (src[3] - '0'));
 			src += 4;
+		} else if (src[1] == 'x' && hex_digit(src[2]) >= 0 &&
+			   hex_digit(src[3]) >= 0) {
+			dst[n++] = (char)(hex_digit(src[2]) << 4 |
+					  hex_digit(src[3]));
+			src += 4;
+		} else if (named_escape(src[1]) >= 0) {
+			dst[n++] = (char)named_escape(src[1]);
+			src += 2;
 		} else {
 			dst[n++] = *src++;
 		}

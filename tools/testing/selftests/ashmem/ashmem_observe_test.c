@@ -265,6 +265,56 @@ TEST_F(trace, events_carry_the_region_name)
 }
 
 /*
+ * A name can hold any byte but NUL. Wherever the kernel prints it, bytes
+ * that are not printable ASCII come out escaped, so that a name can
+ * neither start a line of its own (a forged trace event, fdinfo key or
+ * debugfs region) nor send terminal controls to whoever reads it.
+ */
+TEST_F(trace, names_are_escaped_wherever_printed)
+{
+	static const char name[] = "a\nashmem_size:\t1\r\x1b[2J\\b\xc3\xa9";
+	static const char escaped[] = "a\\nashmem_size:\\t1\\r\\e[2J\\\\b\\xc3\\xa9";
+	char path[PATH_MAX], want[160], *text;
+	unsigned char *map;
+	int fd;
+
+	if (!self->dir)
+		return;
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_NAME, name));
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, page_size()));
+	map = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, unpin_pages(fd, 0, 1));
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	text = read_all(path);
+	ASSERT_NE(NULL, text);
+	snprintf(want, sizeof(want), "ashmem_name:\t%s\n", escaped);
+	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("fdinfo: %s", text);
+	free(text);
+
+	text = read_all(REGIONS);
+	if (text) {
+		snprintf(want, sizeof(want), " %s\n", escaped);
+		EXPECT_NE(NULL, strstr(text, want)) TH_LOG("regions: %s", text);
+		free(text);
+	}
+
+	close(fd);
+	munmap(map, page_size());
+	snprintf(path, sizeof(path), "%s/trace", self->dir);
+	text = read_all(path);
+	ASSERT_NE(NULL, text);
+	snprintf(want, sizeof(want), "name=%s start=0 pages=1 result=0",
+		 escaped);
+	expect_event(_metadata, text, "ashmem_unpin:", want);
+	/* Every line of the trace is a comment or an event. */
+	EXPECT_EQ(NULL, strstr(text, "\nashmem_size")) TH_LOG("%s", text);
+	free(text);
+}
+
+/*
  * A purge says how many of its pages were in memory: the memory given
  * back, which is what reclaim is told it freed.
  */
