@@ -16,6 +16,8 @@
 # that could not run at all counts as one failed case). Exits non-zero on
 # any failed test, crash, checkpatch, compiler or sparse warning, VM that
 # did not finish, or kernel complaint.
+# ASHMEM_CHECK_SWAP=MIB runs the guests with MIB MiB of zram swap on
+# (vm.sh --swap; default 0, no swap).
 # Logs stay in build/check/.
 set -euo pipefail
 
@@ -34,6 +36,8 @@ done
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
 fuzz_seconds=${ASHMEM_CHECK_FUZZ_SECONDS:-20}
+swap_mib=${ASHMEM_CHECK_SWAP:-0}
+[[ $swap_mib =~ ^[0-9]+$ ]] || die "ASHMEM_CHECK_SWAP must be a size in MiB"
 ksft_dir=$REPO/tools/testing/selftests/ashmem
 ABIS="64 32"
 
@@ -184,8 +188,9 @@ rows_not_run() {
 check_kernel() {
 	local series=$1 kvars dir t0 n ncc build_s
 	local VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none
-	local VM_OOM_KILLS=0
+	local VM_OOM_KILLS=0 VM_SWAP=none
 	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
+	local MODDIR=''
 	local abi p counts status pass fail skip note vm_ok=1
 
 	section "Debian $series kernel"
@@ -242,8 +247,9 @@ check_kernel() {
 	for p in "${vm_files[@]}"; do
 		args+=(--file "$p")
 	done
+	[[ -n $MODDIR ]] && args+=(--moddir "$MODDIR")
 	"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
-		--module "$dir/src/ashmem.ko" "${args[@]}" \
+		--module "$dir/src/ashmem.ko" "${args[@]}" --swap "$swap_mib" \
 		--log "$dir/console.log" --status "$dir/vm.status" \
 		--timeout "$timeout" "$guest" || vm_ok=0
 	# shellcheck source=/dev/null
@@ -251,6 +257,8 @@ check_kernel() {
 	[[ $VM_FINISHED == 1 ]] || problem "$KVER: the VM did not finish"
 	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
 		problem "$KVER: loading, checking or unloading the module failed"
+	[[ $swap_mib -eq 0 || $VM_SWAP == on || $VM_FINISHED != 1 ]] ||
+		problem "$KVER: the guest could not swap on $swap_mib MiB of zram"
 	[[ $VM_COMPLAINTS -eq 0 ]] ||
 		problem "$KVER: $VM_COMPLAINTS kernel complaint line(s) after loading"
 	[[ $vm_ok == 1 || $VM_SCRIPT_STATUS != timeout ]] ||
@@ -276,8 +284,9 @@ check_kernel() {
 				problem "$KVER: $abi-bit $p: $note (exit status $status)"
 		done
 	done
-	rows+=("$(printf '%-24s build %ss, VM %ss, OOM kills %s' \
-		"$KVER" "$build_s" "$VM_SECONDS" "$VM_OOM_KILLS")")
+	rows+=("$(printf '%-24s build %ss, VM %ss, OOM kills %s, swap %s' \
+		"$KVER" "$build_s" "$VM_SECONDS" "$VM_OOM_KILLS" \
+		"$([[ $VM_SWAP == on ]] && echo "$swap_mib MiB" || echo "$VM_SWAP")")")
 }
 
 for s in "${series_list[@]}"; do

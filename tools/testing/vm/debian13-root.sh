@@ -11,13 +11,15 @@
 #     mmdebstrap holding gcc-14, make, sparse and those headers, and makes
 #     C=1 work there (see fix_sparse below);
 #   - extracts that kernel's vmlinuz (and its .config) into the cache for
-#     QEMU;
+#     QEMU, with the modules a guest needs to swap to zram
+#     (zram-modules.sh; added to a cache made before they were kept);
 # and prints shell assignments for eval:
 #   KVER=...     the kernel release
 #   ROOT=...     the build root; run commands in it with in-root.sh
 #   KDIR=...     the kernel build tree, a path INSIDE the root
 #   VMLINUZ=...  the kernel image, on the host
 #   KCONFIG=...  its .config, on the host (beside VMLINUZ, as vm.sh expects)
+#   MODDIR=...   zram and the modules it needs, for vm.sh --swap
 #
 # Everything lives in ${ASHMEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ashmem}
 # (/var/cache/ashmem without HOME), never in the work tree. A root is reused
@@ -37,7 +39,7 @@ PROG=${0##*/}
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[[ $# -eq 0 ]] || { sed -n '3,33s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[[ $# -eq 0 ]] || { sed -n '3,36s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "run as root: it creates a chroot with mmdebstrap"
 
 # Packages of the build root. Changing the list recreates the root.
@@ -286,7 +288,9 @@ done
 kcache=$CACHE/kernels/$kver
 vmlinuz=$kcache/boot/vmlinuz-$kver
 kconfig=$kcache/boot/config-$kver
-if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
+moddir=$kcache/modules
+if [[ ! -e $vmlinuz || ! -e $kconfig ||
+      ! ( -e $moddir/load-order || -e $moddir/unsupported ) ]]; then
 	tmp=$(mktemp -d "$BASE/.download.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	# 7.x ships the image in linux-binary-VER (linux-image-VER is a
@@ -308,14 +312,32 @@ if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
 	done
 	[[ -e $tmp/k/boot/vmlinuz-$kver ]] ||
 		die "no vmlinuz for $kver in linux-binary or linux-image"
-	# The headers carry the same .config the image was built with.
-	cp "$root$kdir/.config" "$tmp/k/boot/config-$kver"
-	rm -rf "$kcache"
-	mkdir -p "$(dirname "$kcache")"
-	mv "$tmp/k" "$kcache"
+	rm -rf "$tmp/x"
+	if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
+		# The headers carry the same .config the image was built with.
+		cp "$root$kdir/.config" "$tmp/k/boot/config-$kver"
+		mkdir -p "$kcache"
+		rm -rf "${kcache:?}/boot"
+		mv "$tmp/k/boot" "$kcache/boot"
+	fi
+	# The modules a guest needs to swap to zram: in the same package,
+	# or for 7.x in linux-modules-VER, with modules.builtin.modinfo in
+	# linux-base-VER.
+	debs=("$tmp"/*.deb)
+	if [[ $pkg == linux-binary-* ]]; then
+		mkdir "$tmp/m"
+		for part in linux-modules linux-base; do
+			apt_state_download "$part-$kver" "$tmp/m" ||
+				log "warning: cannot download $part-$kver"
+		done
+		debs+=("$tmp"/m/*.deb)
+	fi
+	"$(dirname "${BASH_SOURCE[0]}")/zram-modules.sh" "$kver" "$kconfig" \
+		"$moddir" "${debs[@]}" ||
+		log "warning: no zram modules for $kver: its guests cannot swap"
 	rm -rf "$tmp"
 	trap - EXIT
 fi
 
-printf 'KVER=%q ROOT=%q KDIR=%q VMLINUZ=%q KCONFIG=%q\n' \
-	"$kver" "$root" "$kdir" "$vmlinuz" "$kconfig"
+printf 'KVER=%q ROOT=%q KDIR=%q VMLINUZ=%q KCONFIG=%q MODDIR=%q\n' \
+	"$kver" "$root" "$kdir" "$vmlinuz" "$kconfig" "$moddir"

@@ -4,8 +4,10 @@
 #
 # Find the newest Debian 12 kernel of SERIES, install its headers on the
 # host (to build against; nothing is loaded into the host kernel), fetch
-# its image into the cache for QEMU, and print shell assignments:
-#   KVER=... KDIR=... VMLINUZ=... KCONFIG=...
+# its image into the cache for QEMU, with the modules a guest needs to
+# swap to zram (zram-modules.sh), and print shell assignments:
+#   KVER=... KDIR=... VMLINUZ=... KCONFIG=... MODDIR=...
+# MODDIR holds those modules and their load-order, for vm.sh --swap.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -40,11 +42,16 @@ apt_install "linux-headers-$kver"
 kdir=/usr/src/linux-headers-$kver
 [[ -e $kdir/Makefile ]] || die "$kdir: headers not installed"
 
-# Only boot/ of the image is needed: the module we test is our own.
+# Of the image, only boot/ and the modules a guest needs to swap to zram
+# (zram-modules.sh): the module we test is our own. A cache made before
+# the modules were kept gets them added.
 mkdir -p "$CACHE"
 kcache=$CACHE/kernels/$kver
 vmlinuz=$kcache/boot/vmlinuz-$kver
-if [[ ! -e $vmlinuz ]]; then
+kconfig=$kcache/boot/config-$kver
+moddir=$kcache/modules
+if [[ ! -e $vmlinuz || ! -e $kconfig ||
+      ! ( -e $moddir/load-order || -e $moddir/unsupported ) ]]; then
 	tmp=$(mktemp -d "$CACHE/download.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	fetch() {
@@ -62,14 +69,18 @@ if [[ ! -e $vmlinuz ]]; then
 		apt_update_now
 		ASHMEM_KERNEL_RETRY=1 exec "$0" "$series"
 	fi
-	mkdir -p "$tmp/x"
-	dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
-		tar -x -C "$tmp/x" ./boot
-	[[ -e $tmp/x/boot/vmlinuz-$kver ]] || die "no vmlinuz in the image"
-	rm -rf "$kcache"
-	mkdir -p "$(dirname "$kcache")"
-	mv "$tmp/x" "$kcache"
+	deb=$(echo "$tmp"/linux-image-*.deb)
+	if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
+		mkdir -p "$tmp/x"
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" ./boot
+		[[ -e $tmp/x/boot/vmlinuz-$kver ]] || die "no vmlinuz in the image"
+		mkdir -p "$kcache"
+		rm -rf "${kcache:?}/boot"
+		mv "$tmp/x/boot" "$kcache/boot"
+	fi
+	"$VM_DIR/zram-modules.sh" "$kver" "$kconfig" "$moddir" "$deb" ||
+		log "warning: no zram modules for $kver: its guests cannot swap"
 fi
 
-printf 'KVER=%q KDIR=%q VMLINUZ=%q KCONFIG=%q\n' \
-	"$kver" "$kdir" "$vmlinuz" "$kcache/boot/config-$kver"
+printf 'KVER=%q KDIR=%q VMLINUZ=%q KCONFIG=%q MODDIR=%q\n' \
+	"$kver" "$kdir" "$vmlinuz" "$kconfig" "$moddir"

@@ -12,15 +12,24 @@
 #   --log FILE        console log (default build/vm/console.log)
 #   --status FILE     write the outcome as shell assignments
 #   --timeout SEC     kill the VM after SEC seconds (default 600)
+#   --swap MIB        swap on in the guest before its script runs: a zram
+#                     device of MIB MiB (0: none, the default); the guest
+#                     prints "ashmem-vm: swap on: ..." with its size, and
+#                     if it cannot, runs no script and the run fails.
+#                     Guest programs can read /proc/swaps
+#   --moddir DIR      zram and the modules it needs, with their load-order,
+#                     as kernel.sh and debian13-root.sh print in MODDIR
+#                     (default: modules/ beside the kernel's directory)
 # Environment: ASHMEM_VM_MEM (MiB, default 512), ASHMEM_VM_SMP (2),
 # ASHMEM_VM_KVM=1 (use KVM instead of TCG), ASHMEM_VM_APPEND (extra
-# kernel command line).
+# kernel command line), ASHMEM_VM_SWAP (MiB, the default of --swap).
 #
 # The console streams to stdout and to the log. The exit status is the
 # guest script's if that is not 0 (124 if it timed out); otherwise it is 0
-# only if the module loaded with a 0666 /dev/ashmem, the module unloaded,
-# the guest finished, and the kernel log after the module was loaded holds
-# no warning, oops, leak, lockdep report, stall or hang (else 1).
+# only if the module loaded with a 0666 /dev/ashmem, swap came on if asked
+# for, the module unloaded, the guest finished, and the kernel log after
+# the module was loaded holds no warning, oops, leak, lockdep report,
+# stall or hang (else 1).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -46,7 +55,8 @@ COMPLAINTS+='|list_add corruption|list_del corruption'
 COMPLAINTS+='|RCU stall|rcu_sched self-detected stall|detected stalls on CPU'
 COMPLAINTS+='|hung_task|blocked for more than'
 
-kernel='' config='' module='' script='' statusfile=''
+kernel='' config='' module='' script='' statusfile='' moddir=''
+swap=${ASHMEM_VM_SWAP:-0}
 log=$OUT/vm/console.log
 timeout=600
 files=()
@@ -59,6 +69,8 @@ while [[ $# -gt 0 ]]; do
 	--log)		log=$2; shift 2 ;;
 	--status)	statusfile=$2; shift 2 ;;
 	--timeout)	timeout=$2; shift 2 ;;
+	--swap)		swap=$2; shift 2 ;;
+	--moddir)	moddir=$2; shift 2 ;;
 	-h|--help)	usage ;;
 	-*)		log "unknown option $1"; usage ;;
 	*)		[[ -z $script ]] || usage; script=$1; shift ;;
@@ -72,6 +84,21 @@ done
 	die "--timeout must be a number of seconds, at least 30"
 if [[ -z $config ]]; then
 	config=$(dirname "$kernel")/config-$(basename "$kernel" | sed 's/^vmlinuz-//')
+fi
+[[ $swap =~ ^[0-9]+$ ]] || die "--swap must be a size in MiB (0: no swap)"
+swap=$((10#$swap))
+# With zram built in, the guest needs no modules for --swap.
+zram=''
+[[ -r $config ]] && zram=$(sed -n 's/^CONFIG_ZRAM=//p' "$config")
+if [[ $swap -gt 0 && $zram != y ]]; then
+	[[ $zram == m || ! -r $config ]] ||
+		die "--swap: $config has no zram (CONFIG_ZRAM is off)"
+	moddir=${moddir:-$(dirname "$(dirname "$kernel")")/modules}
+	if [[ -r $moddir/unsupported ]]; then
+		die "--swap: $(cat "$moddir/unsupported")"
+	fi
+	[[ -r $moddir/load-order ]] ||
+		die "--swap: no zram modules in $moddir (kernel.sh or debian13-root.sh fetches them)"
 fi
 
 mem=${ASHMEM_VM_MEM:-512}
@@ -102,6 +129,16 @@ cp /bin/busybox "$root/bin/busybox"
 # The init links the other applets at boot: faster than 300 ln here.
 ln -s busybox "$root/bin/sh"
 cp "$module" "$root/lib/modules/ashmem.ko"
+mkdir "$root/lib/modules/swap"
+touch "$root/lib/modules/swap/load-order"
+if [[ $swap -gt 0 && $zram != y ]]; then
+	while IFS= read -r m; do
+		[[ -n $m ]] || continue
+		[[ -r $moddir/$m ]] || die "--swap: $moddir/$m is missing"
+		cp "$moddir/$m" "$root/lib/modules/swap/"
+	done < "$moddir/load-order"
+	cp "$moddir/load-order" "$root/lib/modules/swap/"
+fi
 cp "$script" "$root/guest-script"
 for f in "${files[@]}"; do
 	src=${f%%:*}
@@ -122,6 +159,7 @@ mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	printf '#!/bin/sh\n'
 	printf '# The init of the ashmem test VM, written by vm.sh.\n'
 	printf 'GUEST_TIMEOUT=%d\n' "$guest_timeout"
+	printf 'SWAP_MIB=%d\n' "$swap"
 	printf "RESULT_MARK='%s'\n" "$result_mark"
 	printf "MARK_LOAD='%s'\n" "$MARK_LOAD"
 	printf "MARK_SCRIPT_BEGIN='%s'\n" "$MARK_SCRIPT_BEGIN"
@@ -161,6 +199,33 @@ leak_report() {
 	echo "ashmem-vm: leak report end"
 }
 
+# vm.sh --swap: load zram and what it needs, in load-order, and swap on
+# a zram device of SWAP_MIB MiB. Sets swap to on, or to fail and says why.
+swap=off
+swap_fail() {
+	echo "ashmem-vm: FAIL: swap: $*"
+	swap=fail
+}
+setup_swap() {
+	read -r t0 _ < /proc/uptime
+	for m in $(cat /lib/modules/swap/load-order); do
+		insmod "/lib/modules/swap/$m" || { swap_fail "insmod $m"; return; }
+	done
+	[ -e /sys/block/zram0 ] ||
+		{ swap_fail "no zram0 after loading zram"; return; }
+	echo "${SWAP_MIB}M" > /sys/block/zram0/disksize ||
+		{ swap_fail "cannot make zram0 ${SWAP_MIB} MiB"; return; }
+	mkswap /dev/zram0 > /dev/null || { swap_fail "mkswap /dev/zram0"; return; }
+	swapon /dev/zram0 || { swap_fail "swapon /dev/zram0"; return; }
+	kib=$(awk '$1 == "/dev/zram0" { print $3 }' /proc/swaps)
+	[ -n "$kib" ] || { swap_fail "/dev/zram0 is not in /proc/swaps"; return; }
+	comp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/block/zram0/comp_algorithm)
+	read -r t1 _ < /proc/uptime
+	echo "ashmem-vm: swap on: /dev/zram0, $kib KiB (zram of $SWAP_MIB MiB," \
+		"$comp), set up in $(awk "BEGIN { print $t1 - $t0 }") s"
+	swap=on
+}
+
 # Print the kernel log since the module was loaded, the result line the
 # host looks for, and power off.
 finish() {
@@ -173,7 +238,7 @@ finish() {
 		dmesg
 	fi
 	echo "ashmem-vm: kernel log end"
-	echo "$RESULT_MARK script=$1 setup=$setup"
+	echo "$RESULT_MARK script=$1 setup=$setup swap=$swap"
 	sync
 	poweroff -f
 }
@@ -197,6 +262,8 @@ watchdog() {
 echo "ashmem-vm: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
 	"$(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 
+[ "$SWAP_MIB" -gt 0 ] && setup_swap
+
 # Forget what kmemleak found during boot: only our leaks matter.
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak
@@ -219,7 +286,7 @@ else
 fi
 
 status=skipped
-if [ "$setup" = ok ]; then
+if [ "$setup" = ok ] && [ "$swap" != fail ]; then
 	echo "$MARK_SCRIPT_BEGIN"
 	cd /tmp
 	setsid /bin/sh /guest-script </dev/null &
@@ -277,8 +344,10 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config "${accel[@]}"
 	-no-reboot)
 
 mkdir -p "$(dirname "$log")"
+swap_note=''
+[[ $swap -gt 0 ]] && swap_note=", $swap MiB of zram swap"
 log "booting $(basename "$kernel") in QEMU (${accel[1]}, $mem MiB," \
-	"$smp CPUs, at most ${timeout}s)"
+	"$smp CPUs$swap_note, at most ${timeout}s)"
 printf '# %q' "${qemu[@]}" > "$log"
 printf '\n' >> "$log"
 start=$SECONDS
@@ -294,16 +363,20 @@ qemu_rc=${rcs[0]}
 
 problems=()
 result=$(grep -a -m1 "^$result_mark " "$log" || true)
-script_status=none setup=none
+script_status=none setup=none swap_state=none
 if [[ -n $result ]]; then
 	script_status=$(sed -n 's/.* script=\([^ ]*\).*/\1/p' <<<"$result")
 	setup=$(sed -n 's/.* setup=\([^ ]*\).*/\1/p' <<<"$result")
+	swap_state=$(sed -n 's/.* swap=\([^ ]*\).*/\1/p' <<<"$result")
 elif [[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]]; then
 	problems+=("the VM timed out after ${timeout}s")
 else
 	problems+=("the VM stopped before the guest finished (qemu status $qemu_rc)")
 fi
 [[ $setup == fail ]] && problems+=("loading or unloading the module failed")
+if [[ -n $result && $swap -gt 0 && $swap_state != on ]]; then
+	problems+=("the guest could not swap on $swap MiB of zram (swap=$swap_state)")
+fi
 if [[ -n $result && $script_status != 0 ]]; then
 	problems+=("the guest script's status is $script_status")
 fi
@@ -361,6 +434,7 @@ if [[ -n $statusfile ]]; then
 		printf 'VM_FINISHED=%d\n' "$([[ -n $result ]] && echo 1 || echo 0)"
 		printf 'VM_SCRIPT_STATUS=%q\n' "$script_status"
 		printf 'VM_SETUP=%q\n' "$setup"
+		printf 'VM_SWAP=%q\n' "$swap_state"
 		printf 'VM_COMPLAINTS=%d\n' "$ncomplaints"
 		printf 'VM_OOM_KILLS=%d\n' "$nooms"
 		printf 'VM_SECONDS=%d\n' "$elapsed"
