@@ -67,7 +67,8 @@ mkdir -p "$top"
 # The globs expand against the tree, wherever check.sh was started from.
 cd "$REPO"
 CHECKPATCH_FILES=(
-	ashmem.c ashmem.h ashmem_compat.h ashmem_trace.h uapi/linux/ashmem.h
+	ashmem.c ashmem_range.c ashmem.h ashmem_compat.h ashmem_trace.h
+	uapi/linux/ashmem.h
 	tools/probes/*.c
 	tools/testing/selftests/ashmem/*.c tools/testing/selftests/ashmem/*.h
 	tools/testing/bench/*.c tools/testing/fuzz/*.c
