@@ -71,7 +71,7 @@ CHECKPATCH_FILES=(
 	uapi/linux/ashmem.h
 	tools/probes/*.c
 	tools/testing/selftests/ashmem/*.c tools/testing/selftests/ashmem/*.h
-	tools/testing/bench/*.c tools/testing/fuzz/*.c
+	tools/testing/bench/*.c tools/testing/fuzz/*.c tools/testing/shared/*.h
 	tools/demo/ashmem_demo.c
 	lib/*.c lib/include/cutils/ashmem.h tools/ashmem/*.c
 )
