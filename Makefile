@@ -37,6 +37,7 @@ clean:
 			modules.order .tmp_versions ashmem_features.h; \
 	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
+	$(MAKE) -C tools/testing/range clean
 
 # make run KERNEL=6.1 boots the demo on 6.1; make check KERNELS=6.12
 # tests one kernel series (default: each script's own list).

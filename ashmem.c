@@ -70,8 +70,6 @@
 static struct kmem_cache *ashmem_area_cache;
 static struct kmem_cache *ashmem_range_cache;
 
-/* Unpinned, unpurged ranges, oldest first, per memory cgroup and node. */
-static struct list_lru ashmem_lru;
 static struct shrinker *ashmem_shrinker;
 
 /*
@@ -114,30 +112,8 @@ static struct dentry *ashmem_debugfs;
 
 /* ---- Unpinned ranges ---------------------------------------------------- */
 
-#define RANGE_START(range)	((range)->start)
-#define RANGE_LAST(range)	((range)->last)
-
-INTERVAL_TREE_DEFINE(struct ashmem_range, node, pgoff_t, subtree_last,
-		     RANGE_START, RANGE_LAST, static inline, range_tree)
-
-static pgoff_t range_pages(const struct ashmem_range *range)
-{
-	return range->last - range->start + 1;
-}
-
-static struct ashmem_range *range_next(struct ashmem_range *range)
-{
-	struct rb_node *node = rb_next(&range->node);
-
-	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
-}
-
-static struct ashmem_range *range_first(struct ashmem_area *area)
-{
-	struct rb_node *node = rb_first_cached(&area->ranges);
-
-	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
-}
+/* The bookkeeping, and ashmem_lru: in a file of its own for its tests. */
+#include "ashmem_range.c"
 
 /* The name userspace gave the region, or the default one. */
 static const char *area_name(const struct ashmem_area *area)
@@ -145,95 +121,6 @@ static const char *area_name(const struct ashmem_area *area)
 	const char *name = area->name + ASHMEM_NAME_PREFIX_LEN;
 
 	return *name ? name : ASHMEM_NAME_DEF;
-}
-
-static struct ashmem_range *range_prev(struct ashmem_range *range)
-{
-	struct rb_node *node = rb_prev(&range->node);
-
-	return node ? rb_entry(node, struct ashmem_range, node) : NULL;
-}
-
-/* The first range that overlaps [start, last] or touches either end. */
-static struct ashmem_range *range_first_touching(struct ashmem_area *area,
-						 pgoff_t start, pgoff_t last)
-{
-	return range_tree_iter_first(&area->ranges, start ? start - 1 : 0,
-				     last + 1);
-}
-
-/*
- * On kernels built to check themselves (CONFIG_DEBUG_VM), checks after
- * every change of [start, last] that the ranges there and their neighbours
- * are ordered, disjoint, inside the region, never empty or inverted, that
- * no two unpurged ones touch (they would have merged) and that the
- * counters are in bounds (release checks that they end at 0). Only around
- * the change: a walk of every range would make each change O(n), and a
- * region of 256k ranges unusable.
- */
-static void ranges_check(struct ashmem_area *area, pgoff_t start,
-			 pgoff_t last)
-{
-	pgoff_t end = PAGE_ALIGN((u64)area->size) >> PAGE_SHIFT;
-	struct ashmem_range *range, *prev;
-
-	if (!IS_ENABLED(CONFIG_DEBUG_VM))
-		return;
-	lockdep_assert_held(&area->ranges_lock);
-
-	WARN_ON_ONCE(area->unpinned_pages > end);
-	WARN_ON_ONCE(area->purged_pages > area->unpinned_pages);
-	range = range_first_touching(area, start, last);
-	if (!range)
-		return;
-	prev = range_prev(range);
-	for (; range; prev = range, range = range_next(range)) {
-		WARN_ON_ONCE(range->last < range->start || range->last >= end);
-		if (prev) {
-			WARN_ON_ONCE(prev->last >= range->start);
-			WARN_ON_ONCE(prev->last + 1 == range->start &&
-				     !prev->purged && !range->purged);
-		}
-		/* The first range past the change is the last one to check. */
-		if (range->start > last + 1)
-			break;
-	}
-}
-
-/* Adds @range to @area; an unpurged range also joins the LRU's tail. */
-static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
-{
-	pgoff_t pages = range_pages(range);
-
-	lockdep_assert_held(&area->ranges_lock);
-	WARN_ON_ONCE(range->last < range->start);
-
-	range->area = area;
-	range_tree_insert(range, &area->ranges);
-	area->unpinned_pages += pages;
-	if (range->purged)
-		area->purged_pages += pages;
-	else
-		list_lru_add_obj(&ashmem_lru, &range->lru);
-}
-
-static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
-{
-	pgoff_t pages = range_pages(range);
-
-	lockdep_assert_held(&area->ranges_lock);
-
-	range_tree_remove(range, &area->ranges);
-	area->unpinned_pages -= pages;
-	if (range->purged)
-		area->purged_pages -= pages;
-	else
-		list_lru_del_obj(&ashmem_lru, &range->lru);
-	/* PIN and release punch queued ranges before they remove them. */
-	if (WARN_ON_ONCE(range->punch_queued)) {
-		range->punch_queued = false;
-		list_del_init(&range->lru);
-	}
 }
 
 static void ranges_free(struct list_head *list)
@@ -263,20 +150,6 @@ static int ranges_reserve(struct list_head *spare, unsigned int *nr,
 		(*nr)++;
 	}
 	return 0;
-}
-
-static struct ashmem_range *range_take(struct list_head *spare,
-				       pgoff_t start, pgoff_t last, bool purged)
-{
-	struct ashmem_range *range;
-
-	range = list_first_entry(spare, struct ashmem_range, lru);
-	list_del_init(&range->lru);
-	range->start = start;
-	range->last = last;
-	range->purged = purged;
-	range->punch_queued = false;
-	return range;
 }
 
 static bool area_settle(struct ashmem_area *area, pgoff_t start,
@@ -315,51 +188,6 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 	}
 }
 
-/*
- * Pins [start, last]: every range is cut back to what lies outside it.
- * A range that covers it on both sides is split, using @spare.
- */
-static int pin_locked(struct ashmem_area *area, pgoff_t start, pgoff_t last,
-		      struct list_head *spare, struct list_head *dead)
-{
-	struct ashmem_range *range, *tail;
-	int ret = ASHMEM_NOT_PURGED;
-
-	lockdep_assert_held(&area->ranges_lock);
-
-	while ((range = range_tree_iter_first(&area->ranges, start, last))) {
-		if (range->purged)
-			ret = ASHMEM_WAS_PURGED;
-		range_remove(area, range);
-
-		if (range->start < start && range->last > last) {
-			tail = range_take(spare, last + 1, range->last,
-					  range->purged);
-			range_insert(area, tail);
-		}
-		if (range->start < start) {
-			range->last = start - 1;
-			range_insert(area, range);
-		} else if (range->last > last) {
-			range->start = last + 1;
-			range_insert(area, range);
-		} else {
-			list_add(&range->lru, dead);
-		}
-	}
-	return ret;
-}
-
-/* How many ranges pinning [start, last] creates: one if it splits one. */
-static unsigned int pin_pieces(struct ashmem_area *area, pgoff_t start,
-			       pgoff_t last)
-{
-	struct ashmem_range *range;
-
-	range = range_tree_iter_first(&area->ranges, start, last);
-	return range && range->start < start && range->last > last;
-}
-
 static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 {
 	LIST_HEAD(spare);
@@ -378,82 +206,6 @@ static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 	ranges_free(&dead);
 	trace_ashmem_pin(area_name(area), start, last - start + 1, ret);
 	return ret;
-}
-
-/*
- * Unpinning [start, last] turns the pages of it that are still pinned into
- * unpurged ranges, merged with the unpurged ranges they overlap or touch.
- * Purged ranges keep their pages and their state, so that PIN can still
- * report them, and the new range comes out in pieces between them.
- */
-struct unpin_sweep {
-	struct ashmem_area *area;
-	struct list_head *spare;
-	bool open;
-	pgoff_t start;
-	pgoff_t last;
-};
-
-static void sweep_close(struct unpin_sweep *sweep)
-{
-	if (!sweep->open)
-		return;
-	range_insert(sweep->area, range_take(sweep->spare, sweep->start,
-					     sweep->last, false));
-	sweep->open = false;
-}
-
-static void sweep_add(struct unpin_sweep *sweep, pgoff_t start, pgoff_t last)
-{
-	if (sweep->open && start <= sweep->last + 1) {
-		sweep->last = max(sweep->last, last);
-		return;
-	}
-	sweep_close(sweep);
-	sweep->open = true;
-	sweep->start = start;
-	sweep->last = last;
-}
-
-/* How many ranges unpinning [start, last] may create, at most. */
-static unsigned int unpin_pieces(struct ashmem_area *area, pgoff_t start,
-				 pgoff_t last)
-{
-	struct ashmem_range *range = range_first_touching(area, start, last);
-	unsigned int pieces = 1;
-
-	for (; range && range->start <= last + 1; range = range_next(range))
-		pieces += range->purged;
-	return pieces;
-}
-
-static void unpin_locked(struct ashmem_area *area, pgoff_t start,
-			 pgoff_t last, struct list_head *spare,
-			 struct list_head *dead)
-{
-	struct unpin_sweep sweep = { .area = area, .spare = spare };
-	struct ashmem_range *range, *next;
-	pgoff_t pos = start;	/* first page of [start, last] not yet seen */
-
-	lockdep_assert_held(&area->ranges_lock);
-
-	range = range_first_touching(area, start, last);
-	for (; range && range->start <= last + 1; range = next) {
-		next = range_next(range);
-		if (pos < range->start && pos <= last)
-			sweep_add(&sweep, pos, min(range->start - 1, last));
-		pos = max(pos, range->last + 1);
-		if (range->purged) {
-			sweep_close(&sweep);
-			continue;
-		}
-		sweep_add(&sweep, range->start, range->last);
-		range_remove(area, range);
-		list_add(&range->lru, dead);
-	}
-	if (pos <= last)
-		sweep_add(&sweep, pos, last);
-	sweep_close(&sweep);
 }
 
 static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
@@ -479,12 +231,12 @@ static int ashmem_unpin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
 static int ashmem_pin_status(struct ashmem_area *area, pgoff_t start,
 			     pgoff_t last)
 {
-	bool unpinned;
+	int ret;
 
 	mutex_lock(&area->ranges_lock);
-	unpinned = range_tree_iter_first(&area->ranges, start, last);
+	ret = pin_status_locked(area, start, last);
 	mutex_unlock(&area->ranges_lock);
-	return unpinned ? ASHMEM_IS_UNPINNED : ASHMEM_IS_PINNED;
+	return ret;
 }
 
 /* ---- Reclaim ------------------------------------------------------------ */
@@ -544,8 +296,7 @@ static void area_punch_range(struct ashmem_area *area,
 
 	lockdep_assert_held(&area->ranges_lock);
 
-	range->punch_queued = false;
-	list_del_init(&range->lru);
+	range_unqueue(range);
 	WRITE_ONCE(area->punching, area->punching + 1);
 	mutex_unlock(&area->ranges_lock);
 
@@ -578,14 +329,11 @@ static bool area_settle(struct ashmem_area *area, pgoff_t start,
 		mutex_lock(&area->ranges_lock);
 		return true;
 	}
-	for (range = range_tree_iter_first(&area->ranges, start, last); range;
-	     range = range_tree_iter_next(range, start, last)) {
-		if (range->punch_queued) {
-			area_punch_range(area, range);
-			return true;
-		}
-	}
-	return false;
+	range = range_queued_in(area, start, last);
+	if (!range)
+		return false;
+	area_punch_range(area, range);
+	return true;
 }
 
 /* Punches every range queued in @area. */
@@ -674,11 +422,7 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	pc->pages += range_pages(range);
 	total_add(&ashmem_purged_total, range_pages(range));
 	list_lru_isolate(list, item);
-	range->purged = true;
-	range->punch_queued = true;
-	list_add_tail(&range->lru, &area->punch_queue);
-	area->purged_pages += range_pages(range);
-	ranges_check(area, range->start, range->last);
+	range_purge(area, range);
 
 	spin_lock(&ashmem_punch_lock);
 	if (list_empty(&area->punch_link)) {
@@ -1010,16 +754,15 @@ static long ashmem_get_file_id(struct ashmem_area *area,
 
 /*
  * PIN, UNPIN and GET_PIN_STATUS take a byte range, page aligned, len 0
- * meaning "to the end"; it is computed in 64 bits so that it reaches the
- * end of regions larger than 4 GiB.
+ * meaning "to the end" (pin_range()).
  */
 static long ashmem_pin_ioctl(struct ashmem_area *area, unsigned int cmd,
 			     struct ashmem_pin __user *upin)
 {
 	struct ashmem_pin pin;
 	struct file *backing;
-	u64 end, len;
 	pgoff_t start, last;
+	int ret;
 
 	if (copy_from_user(&pin, upin, sizeof(pin)))
 		return -EFAULT;
@@ -1027,22 +770,16 @@ static long ashmem_pin_ioctl(struct ashmem_area *area, unsigned int cmd,
 	if (!backing)
 		return -EINVAL;
 
-	end = PAGE_ALIGN((u64)area->size);
-	if ((pin.offset | pin.len) & ~PAGE_MASK || pin.offset > end)
-		return -EINVAL;
-	len = pin.len ? pin.len : end - pin.offset;
-	if (len > end - pin.offset)
-		return -EINVAL;
-
+	ret = pin_range(area->size, &pin, &start, &last);
+	if (ret < 0)
+		return ret;
 	/* The empty range at the end: nothing to do. */
-	if (!len) {
+	if (!ret) {
 		if (cmd == ASHMEM_PIN)
 			return ASHMEM_NOT_PURGED;
 		return cmd == ASHMEM_UNPIN ? 0 : ASHMEM_IS_PINNED;
 	}
 
-	start = pin.offset >> PAGE_SHIFT;
-	last = start + (len >> PAGE_SHIFT) - 1;
 	switch (cmd) {
 	case ASHMEM_PIN:
 		return ashmem_pin(area, start, last);
@@ -1242,7 +979,6 @@ static int ashmem_open(struct inode *inode, struct file *file)
 static int ashmem_release(struct inode *inode, struct file *file)
 {
 	struct ashmem_area *area = file->private_data;
-	struct ashmem_range *range;
 	LIST_HEAD(dead);
 
 	mutex_lock(&ashmem_regions_lock);
@@ -1254,10 +990,7 @@ static int ashmem_release(struct inode *inode, struct file *file)
 	/* What reclaim queued is punched: the file may outlive the region. */
 	while (area_settle(area, 0, ULONG_MAX))
 		;
-	while ((range = range_first(area))) {
-		range_remove(area, range);
-		list_add(&range->lru, &dead);
-	}
+	ranges_clear(area, &dead);
 	/* Every change kept the counters; with no range left they are 0. */
 	WARN_ON_ONCE(IS_ENABLED(CONFIG_DEBUG_VM) &&
 		     (area->unpinned_pages || area->purged_pages));

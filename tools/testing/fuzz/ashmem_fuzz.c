@@ -64,6 +64,7 @@
 #include <linux/types.h>
 
 #include "kselftest.h"	/* ARRAY_SIZE, __noreturn, __printf */
+#include "pin_model.h"
 
 #define DEV		"/dev/ashmem"
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -213,119 +214,11 @@ static bool time_is_up(void)
 	       (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
 }
 
-/* ---- Unpinned pages: a set of disjoint, merged page intervals ----------- */
+/* ---- Pins: the model shared with the range test ------------------------ */
 
-struct interval {
-	__u64 start, last;
-};
-
-struct ivset {
-	struct interval *iv;
-	unsigned int n, cap;
-};
-
-static void iv_insert_at(struct ivset *s, unsigned int i, __u64 start,
-			 __u64 last)
+static void pin_model_oom(void)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 16;
-		s->iv = realloc(s->iv, s->cap * sizeof(*s->iv));
-		check(s->iv, "out of memory for the model");
-	}
-	memmove(&s->iv[i + 1], &s->iv[i], (s->n - i) * sizeof(*s->iv));
-	s->iv[i].start = start;
-	s->iv[i].last = last;
-	s->n++;
-}
-
-static void iv_delete_at(struct ivset *s, unsigned int i)
-{
-	memmove(&s->iv[i], &s->iv[i + 1], (s->n - i - 1) * sizeof(*s->iv));
-	s->n--;
-}
-
-/* Adds [start, last], merging what it overlaps or touches. */
-static void iv_add(struct ivset *s, __u64 start, __u64 last)
-{
-	unsigned int i = 0;
-
-	while (i < s->n && s->iv[i].last + 1 < start)
-		i++;
-	while (i < s->n && s->iv[i].start <= last + 1 &&
-	       s->iv[i].last + 1 >= start) {
-		if (s->iv[i].start < start)
-			start = s->iv[i].start;
-		if (s->iv[i].last > last)
-			last = s->iv[i].last;
-		iv_delete_at(s, i);
-	}
-	iv_insert_at(s, i, start, last);
-}
-
-static void iv_remove(struct ivset *s, __u64 start, __u64 last)
-{
-	unsigned int i = 0;
-	struct interval cur;
-
-	while (i < s->n) {
-		cur = s->iv[i];
-		if (cur.last < start || cur.start > last) {
-			i++;
-			continue;
-		}
-		iv_delete_at(s, i);
-		if (cur.start < start)
-			iv_insert_at(s, i++, cur.start, start - 1);
-		if (cur.last > last)
-			iv_insert_at(s, i++, last + 1, cur.last);
-	}
-}
-
-static bool iv_overlaps(const struct ivset *s, __u64 start, __u64 last)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->iv[i].start <= last && s->iv[i].last >= start)
-			return true;
-	return false;
-}
-
-/* True if every page of [start, last] is in the set. */
-static bool iv_covers(const struct ivset *s, __u64 start, __u64 last)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->iv[i].start <= start && s->iv[i].last >= last)
-			return true;
-	return false;
-}
-
-/* True if [start, last] lies inside one interval, not touching its ends. */
-static bool iv_splits(const struct ivset *s, __u64 start, __u64 last)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->iv[i].start < start && s->iv[i].last > last)
-			return true;
-	return false;
-}
-
-static __u64 iv_pages(const struct ivset *s)
-{
-	__u64 pages = 0;
-	unsigned int i;
-
-	for (i = 0; i < s->n; i++)
-		pages += s->iv[i].last - s->iv[i].start + 1;
-	return pages;
-}
-
-static bool iv_has(const struct ivset *s, __u64 page)
-{
-	return iv_overlaps(s, page, page);
+	fail("out of memory for the model");
 }
 
 /* ---- The model of a region ---------------------------------------------- */
@@ -349,7 +242,7 @@ struct region {
 	unsigned long mask;	/* prot mask */
 	char name[ASHMEM_NAME_LEN];	/* "" = never named */
 	unsigned long file_id;
-	struct ivset unpinned;
+	struct pin_model pins;	/* reclaim's purges unseen */
 	unsigned char data[TRACK];	/* byte each modelled page holds */
 	struct mapping maps[MAX_MAPS];
 	unsigned int nmaps;
@@ -458,7 +351,7 @@ static void check_page(struct region *r, __u64 i, const unsigned char *p,
 		       size_t len, const char *how)
 {
 	unsigned char want = i < TRACK ? r->data[i] : 0;
-	bool pinned = !iv_has(&r->unpinned, i);
+	bool pinned = !iv_has(&r->pins.unpinned, i);
 	size_t k;
 
 	for (k = 0; k < len; k++) {
@@ -523,7 +416,7 @@ static void region_forget(struct region *r)
 		munmap(r->maps[i].addr, r->maps[i].pages * pg);
 	for (i = 0; i < r->nfds; i++)
 		close(r->fds[i]);
-	free(r->unpinned.iv);
+	pin_model_free(&r->pins);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -544,6 +437,7 @@ static void op_open(void)
 	r->fds[0] = fd;
 	r->nfds = 1;
 	r->mask = PROT_ALL;
+	r->pins.unseen_purges = true;
 }
 
 /*
@@ -885,21 +779,10 @@ static void random_range(struct region *r, __u32 *offset, __u32 *len)
 static int pin_args(struct region *r, __u32 offset, __u32 len,
 		    __u64 *start, __u64 *last, bool *empty)
 {
-	__u64 end = region_pages(r) * pg, l;
-
 	if (!r->mapped)
 		return -EINVAL;
-	if ((offset | len) & (pg - 1) || offset > end)
-		return -EINVAL;
-	l = len ? len : end - offset;
-	if (l > end - offset)
-		return -EINVAL;
-	*empty = !l;
-	if (!l)
-		return 0;
-	*start = offset / pg;
-	*last = *start + l / pg - 1;
-	return 0;
+	return pin_model_args(region_pages(r), pg, offset, len, start, last,
+			      empty);
 }
 
 /*
@@ -954,7 +837,6 @@ static void op_pin_family(void)
 	__u64 start = 0, last = 0;
 	bool empty = false, unpinned;
 	int exp_err, err;
-	unsigned int i;
 	long ret, exp;
 
 	if (!r)
@@ -968,12 +850,14 @@ static void op_pin_family(void)
 		return;
 	}
 	exp_err = -pin_args(r, pin.offset, pin.len, &start, &last, &empty);
-	unpinned = !exp_err && !empty && iv_overlaps(&r->unpinned, start, last);
+	unpinned = !exp_err && !empty &&
+		   pin_model_status(&r->pins, start, last) == ASHMEM_IS_UNPINNED;
 
 	/* Inherited regions: only what leaves the pins as they are. */
 	if (!r->owned && !exp_err && !empty &&
 	    ((cmd == ASHMEM_PIN && unpinned) ||
-	     (cmd == ASHMEM_UNPIN && !iv_covers(&r->unpinned, start, last))))
+	     (cmd == ASHMEM_UNPIN &&
+	      !iv_covers(&r->pins.unpinned, start, last))))
 		cmd = ASHMEM_GET_PIN_STATUS;
 
 	note_op("%s offset %#x len %#x on region %td (size %#llx)",
@@ -988,27 +872,26 @@ static void op_pin_family(void)
 
 	if (cmd == ASHMEM_GET_PIN_STATUS) {
 		expect("GET_PIN_STATUS", ret, err,
-		       unpinned ? ASHMEM_IS_UNPINNED : ASHMEM_IS_PINNED, 0, 0);
+		       pin_model_status(&r->pins, start, last), 0, 0);
 	} else if (cmd == ASHMEM_UNPIN) {
 		if (expect("UNPIN", ret, err, 0, 0, ENOMEM)) {
-			iv_add(&r->unpinned, start, last);
+			pin_model_unpin(&r->pins, start, last);
 			stats.unpins++;
 		}
 	} else {
 		/* Only a PIN that splits a range needs memory. */
 		if (!expect("PIN", ret, err, -1, 0,
-			    iv_splits(&r->unpinned, start, last) ? ENOMEM : 0))
+			    pin_model_pin_may_split(&r->pins, start, last) ?
+			    ENOMEM : 0))
 			return;
 		check(ret == ASHMEM_NOT_PURGED || ret == ASHMEM_WAS_PURGED,
 		      "PIN returned %ld", ret);
-		check(unpinned || ret == ASHMEM_NOT_PURGED,
+		check(pin_model_pin_answer_ok(&r->pins, start, last, ret),
 		      "PIN of pinned pages said they were purged");
 		stats.pins++;
 		stats.purged_pins += ret == ASHMEM_WAS_PURGED;
-		for (i = 0; i < r->unpinned.n; i++)
-			iv_add(&before, r->unpinned.iv[i].start,
-			       r->unpinned.iv[i].last);
-		iv_remove(&r->unpinned, start, last);
+		iv_copy(&before, &r->pins.unpinned);
+		pin_model_pin(&r->pins, start, last);
 		pin_check_data(r, start, last, &before, ret);
 		free(before.iv);
 	}
@@ -1046,9 +929,9 @@ static void op_fdinfo(void)
 	p = strstr(buf, "ashmem_purged_pages:");
 	check(p && sscanf(p, "ashmem_purged_pages:\t%llu", &purged) == 1,
 	      "fdinfo has no ashmem_purged_pages");
-	check(unpinned == iv_pages(&r->unpinned),
+	check(unpinned == iv_pages(&r->pins.unpinned),
 	      "fdinfo: %llu pages unpinned, the model says %llu",
-	      unpinned, iv_pages(&r->unpinned));
+	      unpinned, iv_pages(&r->pins.unpinned));
 	check(pinned + unpinned == region_pages(r),
 	      "fdinfo: %llu pinned + %llu unpinned != %llu pages",
 	      pinned, unpinned, region_pages(r));
@@ -1298,7 +1181,7 @@ static void op_write_pages(void)
 		return;
 	end = from + 1 + rnd(end - from);
 	/* Writes to unpinned pages could race with a purge: skip them. */
-	if (iv_overlaps(&r->unpinned, from, end - 1))
+	if (iv_overlaps(&r->pins.unpinned, from, end - 1))
 		return;
 	note_op("write %#x to pages %llu..%llu of region %td",
 		byte, from, end - 1, r - regions);
@@ -1436,7 +1319,7 @@ static void op_race(void)
 	iv_add(&before, 0, pages - 1);
 	pin_check_data(r, 0, pages - 1, &before, ASHMEM_WAS_PURGED);
 	free(before.iv);
-	iv_remove(&r->unpinned, 0, pages - 1);
+	pin_model_pin(&r->pins, 0, pages - 1);
 }
 
 /* ---- read, lseek, write ------------------------------------------------- */
@@ -1502,7 +1385,7 @@ static void op_read(void)
 
 		for (k = lo; k < hi; k++)
 			if (buf[k - pos] != r->data[i])
-				check(iv_has(&r->unpinned, i) && !buf[k - pos],
+				check(iv_has(&r->pins.unpinned, i) && !buf[k - pos],
 				      "read: byte %llu is %#x, want %#x",
 				      k, buf[k - pos], r->data[i]);
 	}
@@ -1764,6 +1647,7 @@ static void op_fork(void)
 			r->used = true;
 			r->owned = true;
 			r->mapped = true;
+			r->pins.unseen_purges = true;
 			r->fds[0] = fd;
 			r->nfds = 1;
 			r->size = (__u64)(size_t)ioctl(fd, ASHMEM_GET_SIZE);

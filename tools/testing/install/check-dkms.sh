@@ -57,8 +57,8 @@ if grep -qx "PACKAGE_VERSION=\"$version\"" "/usr/src/ashmem-$version/dkms.conf";
 else
 	not_ok "the copied dkms.conf lacks PACKAGE_VERSION=\"$version\""
 fi
-for f in VERSION dkms.conf Kbuild Makefile ashmem.c tools/probe-kernel.sh \
-	 uapi/linux/ashmem.h; do
+for f in VERSION dkms.conf Kbuild Makefile ashmem.c ashmem_range.c \
+	 tools/probe-kernel.sh uapi/linux/ashmem.h; do
 	[[ -e /usr/src/ashmem-$version/$f ]] ||
 		not_ok "/usr/src/ashmem-$version/$f is missing"
 done

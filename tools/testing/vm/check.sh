@@ -4,16 +4,18 @@
 #
 # Usage: check.sh [SERIES...]    (default: 6.1 6.12 7, or $KERNELS)
 #
-# Runs checkpatch --strict on the sources, builds the kselftests and the
+# Runs checkpatch --strict on the sources, the range code's exhaustive
+# test on the host (tools/testing/range), builds the kselftests and the
 # fuzzer 64- and 32-bit, then for each Debian kernel series builds
 # ashmem.ko in a fresh copy of the tree with W=1 and sparse (C=1), boots
 # the kernel in QEMU and runs every test binary of both ABIs, the fuzzer
 # for ASHMEM_CHECK_FUZZ_SECONDS (default 20) each, and the demo. A failed
 # fuzzer run prints its seed: replay it as doc/debug.md says. Ends with a
 # summary table and, on the last line, "N passed, N failed" counting
-# kselftest cases over all kernels and ABIs, and one case per fuzzer run
-# (a test program that crashed counts its unreported cases as failed; one
-# that could not run at all counts as one failed case). Exits non-zero on
+# the range test's cases, kselftest cases over all kernels and ABIs, and
+# one case per fuzzer run (a test program that crashed counts its
+# unreported cases as failed; one that could not run at all counts as one
+# failed case). Exits non-zero on
 # any failed test, crash, checkpatch, compiler or sparse warning, VM that
 # did not finish, or kernel complaint.
 # ASHMEM_CHECK_SWAP=MIB runs the guests with MIB MiB of zram swap on
@@ -49,6 +51,10 @@ start_all=$SECONDS
 section() { printf '\n==== %s ====\n' "$*"; }
 problem() { problems+=("$*"); log "FAIL: $*"; }
 
+add_row() {	# kernel abi program pass fail skip result
+	rows+=("$(printf '%-24s %-3s %-20s %5s %5s %5s  %s' "$@")")
+}
+
 # Show a log's lines matching a regex, indented, and count them.
 show_matches() {
 	local regex=$1 file=$2 n
@@ -71,10 +77,12 @@ mkdir -p "$top"
 # The globs expand against the tree, wherever check.sh was started from.
 cd "$REPO"
 CHECKPATCH_FILES=(
-	ashmem.c ashmem.h ashmem_compat.h ashmem_trace.h uapi/linux/ashmem.h
+	ashmem.c ashmem_range.c ashmem.h ashmem_compat.h ashmem_trace.h
+	uapi/linux/ashmem.h
 	tools/probes/*.c
 	tools/testing/selftests/ashmem/*.c tools/testing/selftests/ashmem/*.h
-	tools/testing/bench/*.c tools/testing/fuzz/*.c
+	tools/testing/bench/*.c tools/testing/fuzz/*.c tools/testing/shared/*.h
+	tools/testing/range/*.c tools/testing/range/include/linux/*.h
 	tools/demo/ashmem_demo.c
 	lib/*.c lib/include/cutils/ashmem.h tools/ashmem/*.c
 )
@@ -111,6 +119,43 @@ run_checkpatch() {
 
 section "checkpatch --strict"
 run_checkpatch
+
+# --- the range code, on the host ---------------------------------------------
+
+# ashmem_range.c built into a host program and checked exhaustively
+# against the model (tools/testing/range): seconds, no VM. Its cases count
+# in the totals, on a row of the summary of its own ("host").
+run_range_test() {
+	local dir=$top/range name=host/ashmem_range_test s=0
+	local counts status pass fail skip note
+
+	mkdir -p "$dir"
+	if ! make -C "$REPO/tools/testing/range" OUTPUT="$dir" KSRC="$lsrc" \
+		> "$dir/build.log" 2>&1; then
+		cat "$dir/build.log" >&2
+		problem "the range test does not build (log: $dir/build.log)"
+		add_row host 64 ashmem_range_test 0 1 0 "not built"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	{
+		echo "ashmem-check: begin $name"
+		"$dir/ashmem_range_test" || s=$?
+		echo "ashmem-check: end $name status $s"
+	} > "$dir/run.log" 2>&1
+	grep -v -e '^ashmem-check: ' -e ' sequences of ' "$dir/run.log" || true
+	counts=$(tap_counts "$dir/run.log" "$name")
+	read -r status pass fail skip note <<<"$counts"
+	add_row host 64 ashmem_range_test "$pass" "$fail" "$skip" "$note"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	[[ $note == ok ]] ||
+		problem "host: ashmem_range_test: $note (exit status $status; log: $dir/run.log)"
+}
+
+section "range code (host)"
+run_range_test
 
 # --- user programs ----------------------------------------------------------
 
@@ -168,10 +213,6 @@ vm_files=()
 } > "$guest"
 
 # --- per kernel -----------------------------------------------------------
-
-add_row() {	# kernel abi program pass fail skip result
-	rows+=("$(printf '%-24s %-3s %-20s %5s %5s %5s  %s' "$@")")
-}
 
 # Record every test program of a kernel as not run (build or boot failed).
 rows_not_run() {

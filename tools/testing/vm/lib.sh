@@ -128,33 +128,44 @@ copy_sources() {
 }
 
 # Files the checks take from Debian's linux-source-6.12 instead of
-# vendoring them: checkpatch.pl with its data, the kselftest harness.
+# vendoring them: checkpatch.pl with its data, the kselftest harness, and
+# what the range test builds the driver's range code with (the userspace
+# copies of the kernel's headers, its rbtree).
 LINUX_SOURCE_FILES=(
 	scripts/checkpatch.pl
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
 	tools/testing/selftests/kselftest_harness.h
 	tools/testing/selftests/kselftest.h
+	tools/include
+	tools/lib/rbtree.c
 )
 
 # Unpack LINUX_SOURCE_FILES into the cache once per package version (it
-# takes ~15 s to decompress) and print the directory.
+# takes ~15 s to decompress) and print the directory. .complete lists
+# what was unpacked: when the list grows, the new files are unpacked
+# beside the old ones, which other trees' checks may be using.
 linux_source() {
 	local tarball=/usr/src/linux-source-6.12.tar.xz
-	local ver dir tmp
+	local ver dir tmp want
 
 	ver=$(dpkg-query -W -f '${Version}' linux-source-6.12)
 	dir=$CACHE/linux-source-$ver
-	if [[ ! -e $dir/.complete ]]; then
-		log "unpacking checkpatch and the kselftest harness from $tarball"
+	want=$(printf '%s\n' "${LINUX_SOURCE_FILES[@]}")
+	if [[ ! -e $dir/.complete || $(<"$dir/.complete") != "$want" ]]; then
+		log "unpacking checkpatch, the kselftest harness and tools/include from $tarball"
 		mkdir -p "$CACHE"
 		tmp=$(mktemp -d "$CACHE/linux-source.XXXXXX")
 		chmod 755 "$tmp"
 		tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
 			"${LINUX_SOURCE_FILES[@]/#/linux-source-6.12/}"
-		touch "$tmp/.complete"
-		rm -rf "$dir"
-		mv "$tmp" "$dir"
+		if [[ -d $dir ]]; then
+			cp -a "$tmp/." "$dir/"
+			rm -rf "$tmp"
+		else
+			mv "$tmp" "$dir"
+		fi
+		printf '%s\n' "$want" > "$dir/.complete"
 	fi
 	echo "$dir"
 }
