@@ -17,7 +17,6 @@
  *
  *   area->ranges_lock		one area's ranges, page counts, punch state
  *     list_lru lock		ashmem_lru, the unpurged ranges of all areas
- *       ashmem_punch_lock	ashmem_punch_areas
  *
  * area->lock and area->ranges_lock never nest. Reclaim only trylocks
  * area->ranges_lock. No allocation and no user copy happens under
@@ -29,7 +28,8 @@
  * ranges_lock it marks a range purged, takes it off the LRU and queues it
  * on its area's punch_queue. The pages are punched later, with no ashmem
  * lock held, by whoever takes the range off that queue under ranges_lock:
- * the punch worker, a PIN that finds it in its way, or release. The taker
+ * the area's punch work, a PIN that finds it in its way, or release. The
+ * taker
  * counts itself in area->punching until the punch is done. PIN waits for
  * area->punching to reach 0 and punches the queued ranges it overlaps
  * before it changes any range, so once PIN returns, no punch of its pages
@@ -45,12 +45,15 @@
 #include <linux/fs.h>
 #include <linux/interval_tree_generic.h>
 #include <linux/list_lru.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/personality.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/shrinker.h>
@@ -73,24 +76,15 @@ static struct kmem_cache *ashmem_range_cache;
 static struct shrinker *ashmem_shrinker;
 
 /*
- * Areas with ranges to punch, each holding a reference, and the worker
- * that punches them (see "Purge protocol" above). WQ_MEM_RECLAIM: reclaim
- * waits for it, so it must run when no new worker can be created.
+ * Punches what reclaim purged, one work item per area (see "Purge
+ * protocol" above). WQ_MEM_RECLAIM: reclaim waits for it, so it must run
+ * when no new worker can be created. Unbound and concurrent, so that one
+ * area's slow punches hold up no other's.
  */
-static DEFINE_SPINLOCK(ashmem_punch_lock);
-static LIST_HEAD(ashmem_punch_areas);
 static struct workqueue_struct *ashmem_punch_wq;
-static void ashmem_punch_fn(struct work_struct *work);
-static DECLARE_WORK(ashmem_punch_work, ashmem_punch_fn);
-/* The worker's task while it runs: reclaim in it must not wait for it. */
-static struct task_struct *ashmem_punch_task;
-/*
- * Runs of the worker started and finished, by number: reclaim waits for a
- * run that started after it queued its ranges to finish.
- */
-static atomic_long_t ashmem_punch_started = ATOMIC_LONG_INIT(0);
-static atomic_long_t ashmem_punch_finished = ATOMIC_LONG_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_idle);
+/* Bumped, and waiters woken, each time a piece of a punch is done. */
+static atomic_long_t ashmem_punch_progress = ATOMIC_LONG_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_event);
 
 /* Totals since load, for debugfs; pages saturate rather than wrap. */
 static atomic_long_t ashmem_purged_total = ATOMIC_LONG_INIT(0);
@@ -153,15 +147,53 @@ static int ranges_reserve(struct list_head *spare, unsigned int *nr,
 }
 
 static bool area_settle(struct ashmem_area *area, pgoff_t start,
-			pgoff_t last);
+			pgoff_t *from, pgoff_t last);
+
+/*
+ * The memory cgroup the pages of [start, last] are charged to, with a
+ * reference, or NULL if none of them is in memory (or it is going away).
+ * Ranges are allocated there, so that the list_lru files them where their
+ * pages are charged: reclaim in that cgroup finds them even when a task
+ * of another cgroup unpinned them.
+ */
+static struct mem_cgroup *pages_memcg(struct ashmem_area *area,
+				      pgoff_t start, pgoff_t last)
+{
+	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
+	struct mem_cgroup *memcg = NULL;
+	struct folio *folio;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, last) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		/* Held, and still this file's: its memcg cannot change. */
+		if (!folio_try_get(folio))
+			goto retry;
+		if (folio != xas_reload(&xas)) {
+			folio_put(folio);
+			goto retry;
+		}
+		memcg = folio_memcg(folio);
+		if (memcg && (!mem_cgroup_online(memcg) ||
+			      !mem_cgroup_tryget(memcg)))
+			memcg = NULL;
+		folio_put(folio);
+		break;
+retry:
+		xas_reset(&xas);
+	}
+	rcu_read_unlock();
+	return memcg;
+}
 
 /*
  * Takes @area's ranges_lock with at least as many ranges in @spare as
  * @pieces says a change of [start, last] will create, @want at first
- * guess. They are allocated with the lock dropped, and counted again
- * under it, since the ranges may change in between. With @settle, also
- * no punch is in flight in the area nor queued in [start, last]. Returns
- * 0 with the lock held.
+ * guess. They are allocated with the lock dropped, in the cgroup of the
+ * pages, and counted again under it, since the ranges may change in
+ * between. With @settle, also no punch is in flight in the area nor queued
+ * in [start, last]. Returns 0 with the lock held.
  */
 static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				pgoff_t last,
@@ -171,21 +203,27 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				unsigned int want, bool settle,
 				struct list_head *spare)
 {
+	struct mem_cgroup *memcg = pages_memcg(area, start, last), *old;
 	unsigned int nr = 0;
+	pgoff_t from = start;
 	int ret;
 
 	for (;;) {
+		old = set_active_memcg(memcg);
 		ret = ranges_reserve(spare, &nr, want);
+		set_active_memcg(old);
 		if (ret)
-			return ret;
+			break;
 		mutex_lock(&area->ranges_lock);
-		while (settle && area_settle(area, start, last))
+		while (settle && area_settle(area, start, &from, last))
 			;
 		want = pieces(area, start, last);
 		if (want <= nr)
-			return 0;
+			break;
 		mutex_unlock(&area->ranges_lock);
 	}
+	mem_cgroup_put(memcg);
+	return ret;
 }
 
 static int ashmem_pin(struct ashmem_area *area, pgoff_t start, pgoff_t last)
@@ -241,30 +279,45 @@ static int ashmem_pin_status(struct ashmem_area *area, pgoff_t start,
 
 /* ---- Reclaim ------------------------------------------------------------ */
 
+/* Pages punched at a time: each piece is progress that reclaim can see. */
+#define ASHMEM_PUNCH_CHUNK	512UL
+
 /*
- * Punches pages [start, last] out of the backing file; they read back as
+ * Punches pages [start, last] out of @area's file; they read back as
  * zeros. Not vfs_fallocate(): a region whose mask lost PROT_WRITE has its
- * file sealed against writes, which also refuses hole punching. May sleep
- * on page locks and allocate (to split a large folio), so no ashmem lock
- * may be held. Returns how many of the pages were in memory: a range is
- * often partly or never touched, and only what was resident is memory
- * given back. Other pages of the file may be faulted in or swapped out
- * meanwhile: the count is then off by those few.
+ * file sealed against writes, which also refuses hole punching. Only the
+ * parts that hold pages, in memory or swap, are visited, a chunk at a
+ * time. May sleep on page locks and allocate (to split a large folio), so
+ * no ashmem lock may be held. Returns how many of the pages were in
+ * memory: only those are memory given back. Other pages of the file may
+ * be faulted in or swapped out meanwhile: the count is then off by those.
  */
-static unsigned long range_punch(struct file *file, pgoff_t start,
+static unsigned long range_punch(struct ashmem_area *area, pgoff_t start,
 				 pgoff_t last)
 {
-	struct inode *inode = file_inode(file);
+	struct inode *inode = file_inode(area->file);
 	struct address_space *mapping = inode->i_mapping;
-	loff_t lstart = (loff_t)start << PAGE_SHIFT;
-	loff_t lend = ((loff_t)last + 1) << PAGE_SHIFT;
-	unsigned long before, after;
+	unsigned long before, after, resident = 0;
+	pgoff_t index = start, end;
 
-	before = READ_ONCE(mapping->nrpages);
-	unmap_mapping_range(mapping, lstart, lend - lstart, 0);
-	shmem_truncate_range(inode, lstart, lend - 1);
-	after = READ_ONCE(mapping->nrpages);
-	return before > after ? before - after : 0;
+	while (xa_find(&mapping->i_pages, &index, last, XA_PRESENT)) {
+		end = min(last, round_down(index, ASHMEM_PUNCH_CHUNK) +
+				ASHMEM_PUNCH_CHUNK - 1);
+		before = READ_ONCE(mapping->nrpages);
+		unmap_mapping_range(mapping, (loff_t)index << PAGE_SHIFT,
+				    (loff_t)(end - index + 1) << PAGE_SHIFT, 0);
+		shmem_truncate_range(inode, (loff_t)index << PAGE_SHIFT,
+				     (((loff_t)end + 1) << PAGE_SHIFT) - 1);
+		after = READ_ONCE(mapping->nrpages);
+		resident += before > after ? before - after : 0;
+		atomic_long_inc(&ashmem_punch_progress);
+		wake_up_all(&ashmem_punch_event);
+		if (end >= last)
+			break;
+		index = end + 1;
+		cond_resched();
+	}
+	return resident;
 }
 
 static void ashmem_area_free(struct kref *ref)
@@ -300,7 +353,7 @@ static void area_punch_range(struct ashmem_area *area,
 	WRITE_ONCE(area->punching, area->punching + 1);
 	mutex_unlock(&area->ranges_lock);
 
-	resident = range_punch(area->file, start, last);
+	resident = range_punch(area, start, last);
 	total_add(&ashmem_resident_freed, resident);
 	trace_ashmem_purge(area_name(area), start, last - start + 1, resident);
 
@@ -308,102 +361,165 @@ static void area_punch_range(struct ashmem_area *area,
 	WRITE_ONCE(area->punching, area->punching - 1);
 	if (!area->punching)
 		wake_up_all(&area->punch_done);
+	wake_up_all(&ashmem_punch_event);
+}
+
+/* Waits, with ranges_lock dropped, until no punch of @area is in flight. */
+static void area_wait_punching(struct ashmem_area *area)
+{
+	lockdep_assert_held(&area->ranges_lock);
+
+	mutex_unlock(&area->ranges_lock);
+	wait_event(area->punch_done, !READ_ONCE(area->punching));
+	mutex_lock(&area->ranges_lock);
 }
 
 /*
  * One step towards [start, last] being safe to change: waits for the
  * area's punches in flight, or punches one queued range that overlaps
- * [start, last]. Returns false, having done nothing, once there is neither.
- * Called and returns with ranges_lock held, which it may have dropped.
+ * [*from, last], going on from there next time. Returns false, having done
+ * nothing, once there is neither in all of [start, last]. Called and
+ * returns with ranges_lock held, which it may have dropped.
  */
 static bool area_settle(struct ashmem_area *area, pgoff_t start,
-			pgoff_t last)
+			pgoff_t *from, pgoff_t last)
 {
 	struct ashmem_range *range;
 
 	lockdep_assert_held(&area->ranges_lock);
 
 	if (area->punching) {
-		mutex_unlock(&area->ranges_lock);
-		wait_event(area->punch_done, !READ_ONCE(area->punching));
-		mutex_lock(&area->ranges_lock);
+		area_wait_punching(area);
 		return true;
 	}
-	range = range_queued_in(area, start, last);
+	range = range_queued_in(area, *from, last);
+	/* Reclaim may have queued more behind us: look again from the start. */
+	if (!range && *from != start) {
+		*from = start;
+		range = range_queued_in(area, start, last);
+	}
 	if (!range)
 		return false;
+	*from = range->last < last ? range->last + 1 : last;
 	area_punch_range(area, range);
 	return true;
 }
 
-/* Punches every range queued in @area. */
+/* Punches every range queued in @area, and waits for those in flight. */
 static void area_punch_queued(struct ashmem_area *area)
 {
 	struct ashmem_range *range;
 
-	mutex_lock(&area->ranges_lock);
-	while ((range = list_first_entry_or_null(&area->punch_queue,
-						 struct ashmem_range, lru))) {
-		area_punch_range(area, range);
-		cond_resched();
-	}
-	mutex_unlock(&area->ranges_lock);
-}
-
-/* Punches the queued ranges of every area on ashmem_punch_areas. */
-static void ashmem_punch_areas_now(void)
-{
-	struct ashmem_area *area;
+	lockdep_assert_held(&area->ranges_lock);
 
 	for (;;) {
-		spin_lock(&ashmem_punch_lock);
-		area = list_first_entry_or_null(&ashmem_punch_areas,
-						struct ashmem_area, punch_link);
-		if (area)
-			list_del_init(&area->punch_link);
-		spin_unlock(&ashmem_punch_lock);
-		if (!area)
+		range = list_first_entry_or_null(&area->punch_queue,
+						 struct ashmem_range, lru);
+		if (range)
+			area_punch_range(area, range);
+		else if (area->punching)
+			area_wait_punching(area);
+		else
 			return;
-		area_punch_queued(area);
-		kref_put(&area->ref, ashmem_area_free);
+		cond_resched();
 	}
 }
 
 static void ashmem_punch_fn(struct work_struct *work)
 {
-	long run = atomic_long_inc_return(&ashmem_punch_started);
+	struct ashmem_area *area = container_of(work, struct ashmem_area,
+						punch_work);
 
-	WRITE_ONCE(ashmem_punch_task, current);
-	ashmem_punch_areas_now();
-	WRITE_ONCE(ashmem_punch_task, NULL);
-	atomic_long_set(&ashmem_punch_finished, run);
-	wake_up_all(&ashmem_punch_idle);
+	mutex_lock(&area->ranges_lock);
+	area_punch_queued(area);
+	mutex_unlock(&area->ranges_lock);
+	kref_put(&area->ref, ashmem_area_free);
 }
 
+/* Is the caller a punch work item (reclaiming inside a punch)? */
+static bool current_is_punching(void)
+{
+	struct work_struct *work = current_work();
+
+	return work && work->func == ashmem_punch_fn;
+}
+
+/* Areas a scan queued and waits for, each with a reference. */
+#define ASHMEM_SCAN_AREAS	8
+
 struct purge_control {
+	bool all;		/* PURGE_ALL_CACHES: even what holds no memory */
 	unsigned long target;	/* weight wanted */
 	unsigned long weight;	/* weight taken */
 	unsigned long pages;	/* pages purged */
+	unsigned int nr_areas;
+	struct ashmem_area *areas[ASHMEM_SCAN_AREAS];
 };
 
+/* Folios weighed one by one per range; past that, an estimate. */
+#define ASHMEM_WEIGH_FOLIOS	32UL
+
 /*
- * What purging @range is worth to reclaim: the pages of it that can be in
- * memory, which are no more than its file has, and at least 1 for the
- * range itself, so that ranges that hold nothing still get taken off the
- * LRU. Never more than the machine's memory, so sums of a few cannot
- * overflow. The range is on the LRU, so its area and file exist.
+ * What purging @range gives back to reclaim: its pages in memory, counted
+ * up to ASHMEM_WEIGH_FOLIOS folios (past that, no more than its file
+ * holds), and never more than the machine has, so that sums of a few
+ * cannot overflow. A range whose pages are all untouched or swapped out
+ * weighs 0: purging it frees no memory. The range is on the LRU, so its
+ * area and file exist.
  */
 static unsigned long range_weight(const struct ashmem_range *range)
 {
-	unsigned long resident = READ_ONCE(range->area->file->f_mapping->nrpages);
+	struct address_space *mapping = range->area->file->f_mapping;
+	XA_STATE(xas, &mapping->i_pages, range->start);
+	unsigned long resident = 0, seen = 0;
+	void *entry;
 
-	return max(min3(range_pages(range), resident, totalram_pages()), 1UL);
+	rcu_read_lock();
+	xas_for_each(&xas, entry, range->last) {
+		if (xas_retry(&xas, entry))
+			continue;
+		if (++seen > 4 * ASHMEM_WEIGH_FOLIOS)
+			break;
+		if (xa_is_value(entry))
+			continue;
+		resident += folio_nr_pages(entry);
+		if (seen >= ASHMEM_WEIGH_FOLIOS) {
+			resident = max(resident, READ_ONCE(mapping->nrpages));
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return min3(resident, range_pages(range), totalram_pages());
+}
+
+/*
+ * Reclaim waits for the areas a scan queued: keeps a reference to them in
+ * @pc, and queues their punch work, which holds one of its own.
+ */
+static void area_queue_punch(struct ashmem_area *area,
+			     struct purge_control *pc)
+{
+	unsigned int i;
+
+	kref_get(&area->ref);
+	if (!queue_work(ashmem_punch_wq, &area->punch_work))
+		kref_put(&area->ref, ashmem_area_free);	/* never the last */
+
+	for (i = 0; i < pc->nr_areas; i++)
+		if (pc->areas[i] == area)
+			return;
+	if (pc->nr_areas < ASHMEM_SCAN_AREAS) {
+		kref_get(&area->ref);
+		pc->areas[pc->nr_areas++] = area;
+	}
 }
 
 /*
  * Called by the list_lru walk with the list's lock held; returns with it
  * held. The range is on the LRU, so its area still exists: release takes
  * the range off the LRU, under this lock, before it lets the area go.
+ * Ranges that hold no memory go to the list's tail rather than being
+ * purged: that would free nothing and lose their contents.
  */
 static enum lru_status ashmem_lru_isolate(struct list_head *item,
 					  struct list_lru_one *list, void *arg)
@@ -412,35 +528,36 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 						  lru);
 	struct ashmem_area *area = range->area;
 	struct purge_control *pc = arg;
+	unsigned long weight;
 
 	if (pc->weight >= pc->target)
 		return LRU_SKIP;
+	weight = range_weight(range);
+	if (!weight && !pc->all)
+		return LRU_ROTATE;
 	if (!mutex_trylock(&area->ranges_lock))
 		return LRU_SKIP;
 
-	pc->weight += range_weight(range);
+	pc->weight += weight;
 	pc->pages += range_pages(range);
 	total_add(&ashmem_purged_total, range_pages(range));
 	list_lru_isolate(list, item);
 	range_purge(area, range);
-
-	spin_lock(&ashmem_punch_lock);
-	if (list_empty(&area->punch_link)) {
-		kref_get(&area->ref);
-		list_add_tail(&area->punch_link, &ashmem_punch_areas);
-	}
-	spin_unlock(&ashmem_punch_lock);
+	area_queue_punch(area, pc);
 	mutex_unlock(&area->ranges_lock);
 	return LRU_REMOVED;
 }
 
+/* Sums the weight of ranges, moving those that weigh 0 to the tail. */
 static enum lru_status ashmem_lru_weigh(struct list_head *item,
 					struct list_lru_one *list, void *arg)
 {
 	unsigned long *weight = arg;
+	unsigned long w = range_weight(container_of(item, struct ashmem_range,
+						    lru));
 
-	*weight += range_weight(container_of(item, struct ashmem_range, lru));
-	return LRU_SKIP;
+	*weight += w;
+	return w ? LRU_SKIP : LRU_ROTATE;
 }
 
 /* Ranges weighed per count; the rest of a longer list is extrapolated. */
@@ -449,9 +566,10 @@ static enum lru_status ashmem_lru_weigh(struct list_head *item,
 /*
  * The weight of this memory cgroup's and node's list: the pages purging
  * it would free. Exact up to ASHMEM_COUNT_SAMPLE ranges; past that, the
- * oldest ranges stand for the others. Reclaim asks the scan for half of
- * it at once (seeks 0): none of it costs I/O to drop, so it all goes
- * before anything is swapped. At least 2, since half of 1 is nothing.
+ * oldest ranges that hold memory stand for the others (those that hold
+ * none are moved behind them). Reclaim asks the scan for half of it at
+ * once (seeks 0): none of it costs I/O to drop, so it all goes before
+ * anything is swapped. At least 2, since half of 1 is nothing.
  */
 static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 					 struct shrink_control *sc)
@@ -468,6 +586,8 @@ static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 	if (!ranges)
 		goto out;
 	list_lru_shrink_walk(&ashmem_lru, &sample, ashmem_lru_weigh, &weight);
+	if (!weight)
+		goto out;
 	weighed = ASHMEM_COUNT_SAMPLE - sample.nr_to_scan;
 	count = weight;
 	if (weighed && ranges > weighed &&
@@ -479,33 +599,46 @@ out:
 	return count;
 }
 
-/*
- * How long reclaim waits for the worker to punch what it queued. Only a
- * task that holds page locks of a purged range (the very case the worker
- * exists for) waits it in full; any other wait ends with the punches.
- */
-#define ASHMEM_PUNCH_WAIT	msecs_to_jiffies(100)
-
-/*
- * Waits, boundedly, until the worker has punched what was queued before
- * the call, and tells reclaim the memory that freed.
- */
-static void ashmem_punch_wait(void)
+static bool areas_punched(const struct purge_control *pc)
 {
-	long queued = atomic_long_read(&ashmem_punch_started);
-	long freed = atomic_long_read(&ashmem_resident_freed);
+	unsigned int i;
 
-	queue_work(ashmem_punch_wq, &ashmem_punch_work);
-	if (READ_ONCE(ashmem_punch_task) == current)
-		return;
-	/* A run in progress may have passed our areas: wait for the next. */
-	if (!wait_event_timeout(ashmem_punch_idle,
-				atomic_long_read(&ashmem_punch_finished) > queued,
-				ASHMEM_PUNCH_WAIT))
-		return;
-	/* Anyone's punches count: reclaim needs to know memory came back. */
+	for (i = 0; i < pc->nr_areas; i++)
+		if (READ_ONCE(pc->areas[i]->queued) ||
+		    READ_ONCE(pc->areas[i]->punching))
+			return false;
+	return true;
+}
+
+/*
+ * How long reclaim waits for a piece of any punch to be done before it
+ * gives up waiting: only a task that holds page locks the punch needs
+ * (the very case punching is handed off for) waits that long.
+ */
+#define ASHMEM_PUNCH_STALL	msecs_to_jiffies(100)
+
+/*
+ * Waits while the punches of the areas @pc queued go on, and tells
+ * reclaim the memory that came back. Drops @pc's references.
+ */
+static void ashmem_punch_wait(struct purge_control *pc)
+{
+	long freed = atomic_long_read(&ashmem_resident_freed), progress;
+	unsigned int i;
+
+	while (!current_is_punching() && !areas_punched(pc)) {
+		progress = atomic_long_read(&ashmem_punch_progress);
+		if (!wait_event_timeout(ashmem_punch_event, areas_punched(pc) ||
+					atomic_long_read(&ashmem_punch_progress) !=
+					progress, ASHMEM_PUNCH_STALL))
+			break;
+	}
+	/* Others' punches count too: reclaim needs to know memory is back. */
 	mm_account_reclaimed_pages(atomic_long_read(&ashmem_resident_freed) -
 				   freed);
+	for (i = 0; i < pc->nr_areas; i++)
+		kref_put(&pc->areas[i]->ref, ashmem_area_free);
+	pc->nr_areas = 0;
 }
 
 /*
@@ -529,16 +662,13 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	list_lru_shrink_walk(&ashmem_lru, sc, ashmem_lru_isolate, &pc);
 	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.weight);
 	/*
-	 * Nothing taken: the list is empty or busy. Reclaim would otherwise
-	 * call again for every batch of the count.
+	 * Nothing taken: the list is empty, busy or holds no memory. Reclaim
+	 * would otherwise call again for every batch of the count.
 	 */
 	if (!pc.weight)
 		return SHRINK_STOP;
 	sc->nr_scanned = pc.weight;
-	if (sc->gfp_mask & __GFP_DIRECT_RECLAIM)
-		ashmem_punch_wait();
-	else
-		queue_work(ashmem_punch_wq, &ashmem_punch_work);
+	ashmem_punch_wait(&pc);
 	return pc.weight;
 }
 
@@ -548,15 +678,17 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
  */
 static long ashmem_purge_all(void)
 {
-	struct purge_control pc = { .target = ULONG_MAX };
+	struct purge_control pc = { .all = true, .target = ULONG_MAX };
+	unsigned int i;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
 	list_lru_walk(&ashmem_lru, ashmem_lru_isolate, &pc, ULONG_MAX);
-	ashmem_punch_areas_now();
-	/* Ranges the worker took before this call are punched by now too. */
-	flush_work(&ashmem_punch_work);
+	for (i = 0; i < pc.nr_areas; i++)
+		kref_put(&pc.areas[i]->ref, ashmem_area_free);
+	/* Every queued punch, this call's and reclaim's, is done on return. */
+	flush_workqueue(ashmem_punch_wq);
 	return min_t(unsigned long, pc.pages, INT_MAX);
 }
 
@@ -963,7 +1095,7 @@ static int ashmem_open(struct inode *inode, struct file *file)
 	area->ranges = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&area->punch_queue);
 	init_waitqueue_head(&area->punch_done);
-	INIT_LIST_HEAD(&area->punch_link);
+	INIT_WORK(&area->punch_work, ashmem_punch_fn);
 	kref_init(&area->ref);
 	area->pid = task_tgid_nr(current);
 
@@ -988,8 +1120,7 @@ static int ashmem_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&area->ranges_lock);
 	/* What reclaim queued is punched: the file may outlive the region. */
-	while (area_settle(area, 0, ULONG_MAX))
-		;
+	area_punch_queued(area);
 	ranges_clear(area, &dead);
 	/* Every change kept the counters; with no range left they are 0. */
 	WARN_ON_ONCE(IS_ENABLED(CONFIG_DEBUG_VM) &&

@@ -13,6 +13,7 @@
 #include <linux/string_helpers.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 /* The userspace ABI header comes first: ASHMEM_NAME_LEN is defined there. */
 
@@ -67,13 +68,14 @@ static inline void ashmem_escape(char *buf, size_t size, const char *name)
  * @unpinned_pages:	pages in @ranges
  * @purged_pages:	pages in @ranges that were purged
  * @punch_queue:	purged ranges whose pages are still to be punched
- * @punching:		punches in flight with @ranges_lock dropped; written
- *			under it, read without it by @punch_done's waiters
- * @punch_done:		woken when @punching drops to 0
- * @punch_link:		on ashmem_punch_areas while @punch_queue may hold
- *			ranges, under ashmem_punch_lock
- * @ref:		the open file holds one reference, ashmem_punch_areas
- *			another while the area is on it
+ * @queued:		ranges on @punch_queue
+ * @punching:		punches in flight with @ranges_lock dropped
+ * @punch_done:		woken when @punching drops to 0; @queued and
+ *			@punching are written under @ranges_lock and read
+ *			without it by waiters
+ * @punch_work:		punches @punch_queue; holds a reference while queued
+ * @ref:		the open file holds one reference, @punch_work and
+ *			reclaim waiting for it one each
  * @link:		on the list of all areas, under ashmem_regions_lock
  * @pid:		the process that opened it, for debugfs
  */
@@ -89,9 +91,10 @@ struct ashmem_area {
 	pgoff_t unpinned_pages;
 	pgoff_t purged_pages;
 	struct list_head punch_queue;
+	unsigned long queued;
 	unsigned int punching;
 	wait_queue_head_t punch_done;
-	struct list_head punch_link;
+	struct work_struct punch_work;
 
 	struct kref ref;
 	struct list_head link;

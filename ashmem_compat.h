@@ -13,6 +13,7 @@
 #include <linux/list_lru.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/shrinker.h>
@@ -106,6 +107,18 @@ static inline void mm_account_reclaimed_pages(unsigned long pages)
 {
 	if (current->reclaim_state)
 		current->reclaim_state->reclaimed_slab += pages;
+}
+#endif
+
+/* 6.2 named the way to take a reference on a memory cgroup. */
+#ifndef ASHMEM_HAVE_MEM_CGROUP_TRYGET
+static inline bool mem_cgroup_tryget(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	return !memcg || css_tryget(&memcg->css);
+#else
+	return true;
+#endif
 }
 #endif
 

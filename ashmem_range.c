@@ -126,6 +126,14 @@ static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
 		list_lru_add_obj(&ashmem_lru, &range->lru);
 }
 
+/* Takes @range, which reclaim queued, off the queue to punch it. */
+static void range_unqueue(struct ashmem_range *range)
+{
+	range->punch_queued = false;
+	list_del_init(&range->lru);
+	WRITE_ONCE(range->area->queued, range->area->queued - 1);
+}
+
 static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 {
 	pgoff_t pages = range_pages(range);
@@ -139,10 +147,8 @@ static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 	else
 		list_lru_del_obj(&ashmem_lru, &range->lru);
 	/* PIN and release punch queued ranges before they remove them. */
-	if (WARN_ON_ONCE(range->punch_queued)) {
-		range->punch_queued = false;
-		list_del_init(&range->lru);
-	}
+	if (WARN_ON_ONCE(range->punch_queued))
+		range_unqueue(range);
 }
 
 static struct ashmem_range *range_take(struct list_head *spare,
@@ -326,15 +332,9 @@ static void range_purge(struct ashmem_area *area, struct ashmem_range *range)
 	range->purged = true;
 	range->punch_queued = true;
 	list_add_tail(&range->lru, &area->punch_queue);
+	WRITE_ONCE(area->queued, area->queued + 1);
 	area->purged_pages += range_pages(range);
 	ranges_check(area, range->start, range->last);
-}
-
-/* Takes @range, which reclaim queued, off the queue to punch it. */
-static void range_unqueue(struct ashmem_range *range)
-{
-	range->punch_queued = false;
-	list_del_init(&range->lru);
 }
 
 /* A range in [start, last] that reclaim queued to be punched, if any. */

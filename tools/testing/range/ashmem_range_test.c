@@ -304,6 +304,7 @@ static bool state_copy(struct state *dst, const struct state *src)
 		if (range->punch_queued) {
 			copy->punch_queued = true;
 			list_add_tail(&copy->lru, &area->punch_queue);
+			area->queued++;
 		}
 	}
 	area->ranges_lock.held = false;
@@ -417,6 +418,9 @@ static bool check_state(struct state *s)
 	if (list_count(&area->punch_queue) != queued)
 		return fail("%u ranges on the punch queue, %u queued",
 			    list_count(&area->punch_queue), queued);
+	if (area->queued != queued)
+		return fail("area->queued is %lu, %u ranges queued",
+			    area->queued, queued);
 	list_for_each(pos, &ashmem_lru.list)
 		on_lru -= list_entry(pos, struct ashmem_range, lru)->area == area;
 	if (on_lru)
