@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
@@ -49,6 +51,115 @@ FIXTURE_TEARDOWN(load)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+}
+
+/* Settling queued punches */
+
+#define MAX_MAP_COUNT	"/proc/sys/vm/max_map_count"
+#define DEBUGFS_STATS	"/sys/kernel/debug/ashmem/stats"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A region of 256 untouched pages mapped @maps times over, with 128
+ * one-page ranges unpinned: punching any of them walks every mapping.
+ * Says so on @ready, then waits for @done.
+ */
+static void slow_to_punch(struct __test_metadata *_metadata, int maps,
+			  int ready, int done)
+{
+	size_t size = 256 * page_size(), i;
+	char c;
+	int fd, m;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
+	for (m = 0; m < maps; m++)
+		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
+					   fd, 0)) TH_LOG("mapping %d", m);
+	for (i = 0; i < 128; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+	ASSERT_EQ(1, write(ready, "r", 1));
+	ASSERT_EQ(1, read(done, &c, 1));
+	exit(0);
+}
+
+/*
+ * PURGE_ALL_CACHES queues every unpinned range, then punches region
+ * after region; while it is held up by a region that is slow to punch,
+ * another region with 32k queued ranges is closed. Release punches those
+ * itself: each punch is quick, and finding the next queued range must be
+ * too, not a walk past every range punched before it.
+ */
+TEST_F_TIMEOUT(load, close_settles_queued_punches_in_linear_time, 300)
+{
+	const size_t ranges = 32768;
+	int ready[2], done[2], fd, purger_fd;
+	long long t0, took, purged = -1;
+	pid_t slow, purger;
+	size_t i;
+	void *map;
+	char c;
+
+	if (sizeof(void *) < 8)
+		SKIP(return, "120000 mappings of 1 MiB need a 64-bit address space");
+	ASSERT_EQ(0, write_file(MAX_MAP_COUNT, "200000"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	slow = fork();
+	ASSERT_LE(0, slow);
+	if (!slow)
+		slow_to_punch(_metadata, 120000, ready[1], done[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, 2 * ranges * self->pg));
+	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	munmap(map, self->pg);
+	for (i = 0; i < ranges; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+
+	purger_fd = open_region(_metadata);
+	purger = fork();
+	ASSERT_LE(0, purger);
+	if (!purger) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(fd);	/* the parent's close is to be the last */
+		_exit(purge_all(purger_fd) < 0);
+	}
+	/*
+	 * Every range marked purged and queued, the slow region's too. Read
+	 * from debugfs, which takes no lock: reclaim skips the ranges of a
+	 * region whose lock is held, and fdinfo holds it.
+	 */
+	for (i = 0; i < 300; i++) {
+		purged = key_value(DEBUGFS_STATS, "purged_pages");
+		if (purged == (long long)ranges + 128)
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ((long long)ranges + 128, purged);
+
+	t0 = now_ms();
+	close(fd);
+	took = now_ms() - t0;
+	TH_LOG("closing a region with %zu queued ranges took %lld ms",
+	       ranges, took);
+
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_exit_code(slow));
+	EXPECT_EQ(0, wait_exit_code(purger));
+	close(purger_fd);
+	write_file(MAX_MAP_COUNT, "65530");
+	EXPECT_GT(5000, took);
 }
 
 /* Thousands of regions */
