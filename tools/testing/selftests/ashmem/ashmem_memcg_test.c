@@ -333,6 +333,48 @@ TEST_F(memcg, cgroup_purge_waits_for_no_other_cgroups_punches)
 }
 
 /*
+ * A cgroup with 64 unpinned ranges of 1 MiB, all in memory, is asked to
+ * reclaim 1 MiB through memory.reclaim. Reclaim scales what it asks of a
+ * shrinker by how hard it is pressed: a request this small must not
+ * purge more than a few of the ranges.
+ */
+TEST_F(memcg, reclaim_of_a_mib_purges_a_few_ranges_not_all)
+{
+	const size_t ranges = 64, per = MIB / page_size();
+	int report[2], purged = -1;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(report));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		unsigned char *map;
+		size_t i;
+		int fd, n = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ASSERT_EQ(0, cg_enter(self->a));
+		/* Ranges of 1 MiB with a pinned page between them. */
+		map = new_mapped_region(_metadata, ranges * (MIB + page_size()),
+					&fd);
+		fill_pages(map, 0, ranges * (per + 1), 13);
+		for (i = 0; i < ranges; i++)
+			ASSERT_EQ(0, unpin_pages(fd, i * (per + 1), per));
+		cg_write(self->a, "memory.reclaim", "1048576");
+		for (i = 0; i < ranges; i++)
+			n += pin_pages(fd, i * (per + 1), per) ==
+			     ASHMEM_WAS_PURGED;
+		ASSERT_EQ(sizeof(n), write(report[1], &n, sizeof(n)));
+		exit(0);
+	}
+	ASSERT_EQ(sizeof(purged), read(report[0], &purged, sizeof(purged)));
+	ASSERT_EQ(0, wait_exit_code(pid));
+	TH_LOG("reclaiming 1 MiB purged %d of %zu ranges of 1 MiB", purged,
+	       ranges);
+	EXPECT_GE(8, purged);
+}
+
+/*
  * Cgroup B unpins 16 MiB and waits; cgroup A then reclaims under its
  * limit with enough unpinned pages of its own. B's must stay.
  */
