@@ -7,13 +7,17 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "ashmem_common.h"
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
+#define DEBUGFS_STATS	"/sys/kernel/debug/ashmem/stats"
 #define MIB		(1024UL * 1024)
 
 static int cg_write(const char *cg, const char *file, const char *text)
@@ -223,6 +227,160 @@ TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
 	}
 	/* 128 + SIGKILL here would be the OOM killer. */
 	ASSERT_EQ(0, wait_exit_code(pid));
+}
+
+/*
+ * Regions whose first @resident pages are written and stay pinned, and
+ * whose other pages, never touched, are unpinned in ranges of @resident
+ * pages with one pinned page between them: ranges that hold no memory in
+ * files that do. Mapped only where they were written.
+ */
+static void unpin_untouched_beside_resident(struct __test_metadata *_metadata,
+					    int regions, size_t size,
+					    size_t resident)
+{
+	size_t pages = size / page_size(), stride = resident + 1, i;
+	unsigned char *map;
+	int r, fd;
+
+	for (r = 0; r < regions; r++) {
+		fd = open_region(_metadata);
+		ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
+		map = mmap(NULL, resident * page_size(),
+			   PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		fill_pages(map, 0, resident, 5);
+		for (i = stride; i + resident <= pages; i += stride)
+			ASSERT_EQ(0, unpin_pages(fd, i, resident));
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The weight of a range is what purging it gives back. Untouched ranges
+ * of regions whose pinned pages are in memory give back nothing, however
+ * much their file holds: ahead of the one range that holds memory on the
+ * cgroup's list, they must not use up reclaim's scans, one range a scan,
+ * while the task that needs the memory waits. Weighed as what they hold,
+ * 128 of them go in one scan: 64k of them in 512 scans.
+ */
+TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
+	       600)
+{
+	size_t size = 1UL << 31, resident = 128;
+	long long t0, took, scans;
+	int ready[2], code;
+	pid_t pid;
+	char c;
+
+	/* The driver's side is the same; on it, this test takes minutes. */
+	if (sizeof(void *) < 8)
+		SKIP(return, "run by the 64-bit build only");
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "134217728"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ASSERT_EQ(0, cg_enter(self->a));
+		/* 16 x 4k ranges, 8 MiB in memory, nothing to purge. */
+		unpin_untouched_beside_resident(_metadata, 16, size, resident);
+		ASSERT_EQ(1, write(ready[1], "r", 1));
+		survive_with_unpinned(_metadata, self->a, 64 * MIB, 64 * MIB);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
+	t0 = now_ms();
+	code = wait_exit_code(pid);
+	took = now_ms() - t0;
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
+	TH_LOG("writing 64 MiB, unpinning them and getting 64 MiB back took %lld ms and %lld scans",
+	       took, scans);
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, code);
+	EXPECT_GT(4096, scans);
+}
+
+/*
+ * In cgroup @cg: a region of 256 untouched pages mapped @maps times over,
+ * with 128 one-page ranges unpinned, so that punching any of them walks
+ * every mapping. Says so on @ready, then waits for @done.
+ */
+static void unpin_under_many_mappings(struct __test_metadata *_metadata,
+				      const char *cg, int maps, int ready,
+				      int done)
+{
+	size_t size = 256 * page_size(), i;
+	char c;
+	int fd, m;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ASSERT_EQ(0, cg_enter(cg));
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
+	for (m = 0; m < maps; m++)
+		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
+					   fd, 0)) TH_LOG("mapping %d", m);
+	for (i = 0; i < 128; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+	ASSERT_EQ(1, write(ready, "r", 1));
+	ASSERT_EQ(1, read(done, &c, 1));
+	exit(0);
+}
+
+/*
+ * Cgroup B's unpinned ranges are purged first, and each punch of them is
+ * slow: B's file is mapped 60000 times, which the default max_map_count
+ * allows any task. Cgroup A then needs its own unpinned pages purged to
+ * stay under memory.max. A's purge must not wait behind B's punches, nor
+ * A be OOM-killed meanwhile.
+ */
+TEST_F(memcg, cgroup_purge_waits_for_no_other_cgroups_punches)
+{
+	const int maps = 60000;
+	int ready[2], done[2], code;
+	long long t0, t1;
+	pid_t a, b;
+	char c;
+
+	if (sizeof(void *) < 8)
+		SKIP(return, "60000 mappings of 1 MiB need a 64-bit address space");
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	b = fork();
+	ASSERT_LE(0, b);
+	if (!b)
+		unpin_under_many_mappings(_metadata, self->b, maps, ready[1],
+					  done[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	/* B's reclaim queues its ranges, and waits a little for them. */
+	t0 = now_ms();
+	cg_write(self->b, "memory.reclaim", "1048576");
+	t1 = now_ms();
+	TH_LOG("reclaim in B took %lld ms", t1 - t0);
+
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
+	a = fork();
+	ASSERT_LE(0, a);
+	if (!a) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		survive_with_unpinned(_metadata, self->a, 64 * MIB, 64 * MIB);
+	}
+	code = wait_exit_code(a);
+	TH_LOG("A needed its purge for %lld ms", now_ms() - t1);
+
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_exit_code(b));
+	/* 128 + SIGKILL would be the OOM killer. */
+	EXPECT_EQ(0, code);
 }
 
 /*

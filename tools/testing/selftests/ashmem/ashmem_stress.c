@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
@@ -49,6 +51,137 @@ FIXTURE_TEARDOWN(load)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+}
+
+/* Settling queued punches */
+
+#define MAX_MAP_COUNT	"/proc/sys/vm/max_map_count"
+#define DEBUGFS_STATS	"/sys/kernel/debug/ashmem/stats"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A region of 256 untouched pages mapped @maps times over, with 128
+ * one-page ranges unpinned: punching any of them walks every mapping.
+ * Says so on @ready, then waits for @done.
+ */
+static void slow_to_punch(struct __test_metadata *_metadata, int maps,
+			  int ready, int done)
+{
+	size_t size = 256 * page_size(), i;
+	char c;
+	int fd, m;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
+	for (m = 0; m < maps; m++)
+		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
+					   fd, 0)) TH_LOG("mapping %d", m);
+	for (i = 0; i < 128; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+	ASSERT_EQ(1, write(ready, "r", 1));
+	ASSERT_EQ(1, read(done, &c, 1));
+	exit(0);
+}
+
+/* A region of 2 * @ranges pages, every other page unpinned, untouched. */
+static int unpinned_every_other_page(struct __test_metadata *_metadata,
+				     size_t ranges)
+{
+	size_t i, pg = page_size();
+	void *map;
+	int fd;
+
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, 2 * ranges * pg));
+	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	munmap(map, pg);
+	for (i = 0; i < ranges; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+	return fd;
+}
+
+/* How long closing @fd took, in ms. */
+static long long close_ms(int fd)
+{
+	long long t0 = now_ms();
+
+	close(fd);
+	return now_ms() - t0;
+}
+
+/*
+ * PURGE_ALL_CACHES queues every unpinned range, then punches region
+ * after region; while it is held up by a region that is slow to punch,
+ * two regions with 4k and 32k queued ranges are closed. Release punches
+ * those itself: each punch is quick, and finding the next queued range
+ * must be too, not a walk past every range punched before it. Eight times
+ * the ranges may take eight times as long to close, not sixty-four.
+ */
+TEST_F_TIMEOUT(load, close_settles_queued_punches_in_linear_time, 300)
+{
+	const size_t small = 4096, large = 32768;
+	int ready[2], done[2], fd_small, fd_large, purger_fd;
+	long long took_small, took_large, purged = -1;
+	pid_t slow, purger;
+	char c;
+	int i;
+
+	if (sizeof(void *) < 8)
+		SKIP(return, "120000 mappings of 1 MiB need a 64-bit address space");
+	ASSERT_EQ(0, write_file(MAX_MAP_COUNT, "200000"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	slow = fork();
+	ASSERT_LE(0, slow);
+	if (!slow)
+		slow_to_punch(_metadata, 120000, ready[1], done[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	fd_small = unpinned_every_other_page(_metadata, small);
+	fd_large = unpinned_every_other_page(_metadata, large);
+	purger_fd = open_region(_metadata);
+	purger = fork();
+	ASSERT_LE(0, purger);
+	if (!purger) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The parent's closes are to be the last. */
+		close(fd_small);
+		close(fd_large);
+		_exit(purge_all(purger_fd) < 0);
+	}
+	/*
+	 * Every range marked purged and queued, the slow region's too. Read
+	 * from debugfs, which takes no lock: reclaim skips the ranges of a
+	 * region whose lock is held, and fdinfo holds it.
+	 */
+	for (i = 0; i < 300; i++) {
+		purged = key_value(DEBUGFS_STATS, "purged_pages");
+		if (purged == (long long)(small + large + 128))
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ((long long)(small + large + 128), purged);
+
+	took_small = close_ms(fd_small);
+	took_large = close_ms(fd_large);
+	TH_LOG("closing regions with %zu and %zu queued ranges took %lld and %lld ms",
+	       small, large, took_small, took_large);
+
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_exit_code(slow));
+	EXPECT_EQ(0, wait_exit_code(purger));
+	close(purger_fd);
+	write_file(MAX_MAP_COUNT, "65530");
+	EXPECT_GT(16 * took_small + 200, took_large);
 }
 
 /* Thousands of regions */

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ashmem on a machine of more than one NUMA node (numa=fake=2 on a VM's
+ * command line): reclaim on a node purges the unpinned pages that are on
+ * that node, whichever node the kernel's record of the range lives on.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "ashmem_common.h"
+
+#define MIB		(1024UL * 1024)
+#define NODE_DIR	"/sys/devices/system/node"
+#ifndef MPOL_BIND
+#define MPOL_BIND	2
+#endif
+
+static long bind_range(void *addr, size_t len, int node)
+{
+	unsigned long mask = 1UL << node;
+
+	return syscall(SYS_mbind, addr, len, MPOL_BIND, &mask,
+		       sizeof(mask) * 8, 0);
+}
+
+static long bind_task(int node)
+{
+	unsigned long mask = 1UL << node;
+
+	return syscall(SYS_set_mempolicy, MPOL_BIND, &mask, sizeof(mask) * 8);
+}
+
+/* Line "Node N @key: V kB" of node @node's meminfo: V in bytes, or -1. */
+static long long node_meminfo(int node, const char *key)
+{
+	char path[64], line[256], name[64];
+	long long kb, found = -1;
+	int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), NODE_DIR "/node%d/meminfo", node);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d %63[^:]: %lld", &n, name, &kb) == 3 &&
+		    !strcmp(name, key)) {
+			found = kb * 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The first CPU of node @node, or -1 if it has none. */
+static int node_first_cpu(int node)
+{
+	char path[64], buf[64] = "";
+	int fd, cpu = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), NODE_DIR "/node%d/cpulist", node);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0 && buf[0] >= '0' && buf[0] <= '9')
+		cpu = atoi(buf);
+	return cpu;
+}
+
+/*
+ * A region whose pages are all on node @node, unpinned by a task on a CPU
+ * of node 0, so that the kernel's record of the range is on node 0; then
+ * a task bound to @node needs more than @node has free. Reclaim on @node
+ * must purge the region rather than call the OOM killer.
+ */
+static void purge_for_node(struct __test_metadata *_metadata, int node)
+{
+	long long free, need;
+	unsigned char *map;
+	size_t size, pages;
+	cpu_set_t cpus;
+	int fd, cpu, code;
+	pid_t hog;
+
+	if (access(NODE_DIR "/node1", F_OK))
+		SKIP(return, "one NUMA node (boot with numa=fake=2)");
+	cpu = node_first_cpu(0);
+	if (cpu < 0)
+		SKIP(return, "node 0 has no CPU");
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	/* The OOM killer is to pick the hog, not the region's owner. */
+	ASSERT_EQ(0, write_file("/proc/self/oom_score_adj", "-1000"));
+
+	free = node_meminfo(node, "MemFree");
+	ASSERT_LT(0, free);
+	size = (free / 2) & ~(MIB - 1);
+	pages = size / page_size();
+	map = new_mapped_region(_metadata, size, &fd);
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(0, bind_range(map, size, node)) TH_LOG("mbind: %s",
+							 strerror(errno));
+	fill_pages(map, 0, pages, 11);
+	TH_LOG("node %d: %lld MiB free, region of %zu MiB written there, %lld MiB free now",
+	       node, free / MIB, size / MIB,
+	       node_meminfo(node, "MemFree") / MIB);
+	ASSERT_GT(free - (long long)size / 2, node_meminfo(node, "MemFree"));
+	ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
+
+	/* All that is free on the node, and half the region. */
+	need = node_meminfo(node, "MemFree") + size / 2;
+	hog = fork();
+	ASSERT_LE(0, hog);
+	if (!hog) {
+		unsigned char *anon;
+
+		write_file("/proc/self/oom_score_adj", "1000");
+		ASSERT_EQ(0, bind_task(node));
+		anon = mmap(NULL, need, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, anon);
+		memset(anon, 1, need);
+		_exit(0);
+	}
+	code = wait_exit_code(hog);
+	TH_LOG("hog of %lld MiB on node %d ended with %d", need / MIB, node,
+	       code);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 11));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
+	/* 128 + SIGKILL would be the OOM killer. */
+	EXPECT_EQ(0, code);
+	munmap(map, size);
+	close(fd);
+}
+
+TEST(unpinned_pages_on_the_node_of_their_range_are_purged_by_its_reclaim)
+{
+	purge_for_node(_metadata, 0);
+}
+
+TEST(unpinned_pages_on_another_node_than_their_range_are_purged_by_its_reclaim)
+{
+	purge_for_node(_metadata, 1);
+}
+
+TEST_HARNESS_MAIN
