@@ -19,7 +19,7 @@
 # any failed test, crash, checkpatch, compiler or sparse warning, VM that
 # did not finish, or kernel complaint.
 # ASHMEM_CHECK_SWAP=MIB runs the guests with MIB MiB of zram swap on
-# (vm.sh --swap; default 0, no swap).
+# (vm.sh --swap; default 256, as machines run with swap; 0 turns it off).
 # Logs stay in build/check/.
 set -euo pipefail
 
@@ -38,7 +38,7 @@ done
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
 fuzz_seconds=${ASHMEM_CHECK_FUZZ_SECONDS:-20}
-swap_mib=${ASHMEM_CHECK_SWAP:-0}
+swap_mib=${ASHMEM_CHECK_SWAP:-256}
 [[ $swap_mib =~ ^[0-9]+$ ]] || die "ASHMEM_CHECK_SWAP must be a size in MiB"
 ksft_dir=$REPO/tools/testing/selftests/ashmem
 ABIS="64 32"
