@@ -10,8 +10,10 @@
  *
  * Locking, outer locks first:
  *
- *   ashmem_regions_lock	the list of all areas, for debugfs
+ *   ashmem_regions_lock	the list of all areas, for debugfs and
+ *				PURGE_ALL_CACHES
  *     area->lock		name, size, prot_mask, creating area->file
+ *     area->ranges_lock
  *   mmap_lock
  *     area->lock
  *
@@ -452,6 +454,7 @@ struct purge_control {
 	unsigned long target;	/* weight wanted */
 	unsigned long weight;	/* weight taken */
 	unsigned long pages;	/* pages purged */
+	unsigned long busy;	/* ranges skipped: their area was locked */
 	unsigned int nr_areas;
 	struct ashmem_area *areas[ASHMEM_SCAN_AREAS];
 };
@@ -515,11 +518,28 @@ static void area_queue_punch(struct ashmem_area *area,
 }
 
 /*
+ * A range on ashmem_lru that holds no memory moves to its area's idle list:
+ * purging it would free nothing and lose its contents, and left where it
+ * is it would use up scans and hide the ranges behind it. If its area is
+ * busy, it goes to the list's tail instead.
+ */
+static enum lru_status ashmem_lru_idle(struct ashmem_range *range,
+				       struct list_lru_one *list)
+{
+	struct ashmem_area *area = range->area;
+
+	if (!mutex_trylock(&area->ranges_lock))
+		return LRU_ROTATE;
+	list_lru_isolate(list, &range->lru);
+	range_idle(area, range);
+	mutex_unlock(&area->ranges_lock);
+	return LRU_REMOVED;
+}
+
+/*
  * Called by the list_lru walk with the list's lock held; returns with it
  * held. The range is on the LRU, so its area still exists: release takes
  * the range off the LRU, under this lock, before it lets the area go.
- * Ranges that hold no memory go to the list's tail rather than being
- * purged: that would free nothing and lose their contents.
  */
 static enum lru_status ashmem_lru_isolate(struct list_head *item,
 					  struct list_lru_one *list, void *arg)
@@ -534,9 +554,11 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 		return LRU_SKIP;
 	weight = range_weight(range);
 	if (!weight && !pc->all)
-		return LRU_ROTATE;
-	if (!mutex_trylock(&area->ranges_lock))
+		return ashmem_lru_idle(range, list);
+	if (!mutex_trylock(&area->ranges_lock)) {
+		pc->busy++;
 		return LRU_SKIP;
+	}
 
 	pc->weight += weight;
 	pc->pages += range_pages(range);
@@ -548,16 +570,17 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	return LRU_REMOVED;
 }
 
-/* Sums the weight of ranges, moving those that weigh 0 to the tail. */
+/* Sums the weight of ranges; those that weigh 0 go to the idle lists. */
 static enum lru_status ashmem_lru_weigh(struct list_head *item,
 					struct list_lru_one *list, void *arg)
 {
+	struct ashmem_range *range = container_of(item, struct ashmem_range,
+						  lru);
 	unsigned long *weight = arg;
-	unsigned long w = range_weight(container_of(item, struct ashmem_range,
-						    lru));
+	unsigned long w = range_weight(range);
 
 	*weight += w;
-	return w ? LRU_SKIP : LRU_ROTATE;
+	return w ? LRU_SKIP : ashmem_lru_idle(range, list);
 }
 
 /* Ranges weighed per count; the rest of a longer list is extrapolated. */
@@ -567,7 +590,7 @@ static enum lru_status ashmem_lru_weigh(struct list_head *item,
  * The weight of this memory cgroup's and node's list: the pages purging
  * it would free. Exact up to ASHMEM_COUNT_SAMPLE ranges; past that, the
  * oldest ranges that hold memory stand for the others (those that hold
- * none are moved behind them). Reclaim asks the scan for half of it at
+ * none leave the list). Reclaim asks the scan for half of it at
  * once (seeks 0): none of it costs I/O to drop, so it all goes before
  * anything is swapped. At least 2, since half of 1 is nothing.
  */
@@ -586,8 +609,12 @@ static unsigned long ashmem_shrink_count(struct shrinker *shrinker,
 	if (!ranges)
 		goto out;
 	list_lru_shrink_walk(&ashmem_lru, &sample, ashmem_lru_weigh, &weight);
-	if (!weight)
+	/* Nothing in memory so far: let a scan look further. */
+	if (!weight) {
+		if (list_lru_shrink_count(&ashmem_lru, sc))
+			count = 2;
 		goto out;
+	}
 	weighed = ASHMEM_COUNT_SAMPLE - sample.nr_to_scan;
 	count = weight;
 	if (weighed && ranges > weighed &&
@@ -648,6 +675,8 @@ static void ashmem_punch_wait(struct purge_control *pc)
  * it, and wait, once per range.
  */
 #define ASHMEM_SCAN_MIN		128UL
+/* The most ranges a scan visits. */
+#define ASHMEM_SCAN_WALK	4096UL
 
 static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 					struct shrink_control *sc)
@@ -657,8 +686,11 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	};
 
 	atomic_long_inc(&ashmem_shrinker_scans);
-	/* The walk visits at most this many ranges; each weighs at least 1. */
-	sc->nr_to_scan = pc.target;
+	/*
+	 * The walk visits at most this many ranges: enough to move many that
+	 * hold no memory out of the way of one that does.
+	 */
+	sc->nr_to_scan = max(pc.target, ASHMEM_SCAN_WALK);
 	list_lru_shrink_walk(&ashmem_lru, sc, ashmem_lru_isolate, &pc);
 	trace_ashmem_shrink_scan(sc->nid, pc.target, pc.weight);
 	/*
@@ -670,6 +702,29 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	sc->nr_scanned = pc.weight;
 	ashmem_punch_wait(&pc);
 	return pc.weight;
+}
+
+/* Purges the idle ranges of every area, for PURGE_ALL_CACHES. */
+static void areas_purge_idle(struct purge_control *pc)
+{
+	struct ashmem_range *range;
+	struct ashmem_area *area;
+
+	mutex_lock(&ashmem_regions_lock);
+	list_for_each_entry(area, &ashmem_regions, link) {
+		mutex_lock(&area->ranges_lock);
+		while ((range = list_first_entry_or_null(&area->idle_ranges,
+							 struct ashmem_range,
+							 lru))) {
+			list_del_init(&range->lru);
+			pc->pages += range_pages(range);
+			total_add(&ashmem_purged_total, range_pages(range));
+			range_purge(area, range);
+			area_queue_punch(area, pc);
+		}
+		mutex_unlock(&area->ranges_lock);
+	}
+	mutex_unlock(&ashmem_regions_lock);
 }
 
 /*
@@ -684,9 +739,20 @@ static long ashmem_purge_all(void)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	list_lru_walk(&ashmem_lru, ashmem_lru_isolate, &pc, ULONG_MAX);
-	for (i = 0; i < pc.nr_areas; i++)
-		kref_put(&pc.areas[i]->ref, ashmem_area_free);
+	/*
+	 * Ranges of a region whose lock is held (by its own punch work,
+	 * started by this walk, say) are skipped: walk again until none is,
+	 * the lock is never held for long.
+	 */
+	do {
+		pc.busy = 0;
+		list_lru_walk(&ashmem_lru, ashmem_lru_isolate, &pc, ULONG_MAX);
+		areas_purge_idle(&pc);
+		for (i = 0; i < pc.nr_areas; i++)
+			kref_put(&pc.areas[i]->ref, ashmem_area_free);
+		pc.nr_areas = 0;
+		cond_resched();
+	} while (pc.busy && !fatal_signal_pending(current));
 	/* Every queued punch, this call's and reclaim's, is done on return. */
 	flush_workqueue(ashmem_punch_wq);
 	return min_t(unsigned long, pc.pages, INT_MAX);
@@ -1093,6 +1159,7 @@ static int ashmem_open(struct inode *inode, struct file *file)
 	area->prot_mask = ASHMEM_PROT_ALL;
 	mutex_init(&area->ranges_lock);
 	area->ranges = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&area->idle_ranges);
 	INIT_LIST_HEAD(&area->punch_queue);
 	init_waitqueue_head(&area->punch_done);
 	INIT_WORK(&area->punch_work, ashmem_punch_fn);
@@ -1307,7 +1374,6 @@ static int __init ashmem_init(void)
 	ret = list_lru_init_memcg(&ashmem_lru, ashmem_shrinker);
 	if (ret)
 		goto err_free_shrinker;
-
 	ashmem_misc.mode = node_mode & 0777;
 	ret = misc_register(&ashmem_misc);
 	if (ret)

@@ -62,11 +62,12 @@ static inline void ashmem_escape(char *buf, size_t size, const char *name)
  *			@size never changes, so readers may load it with
  *			acquire semantics and no lock
  * @ranges_lock:	protects @ranges, @unpinned_pages, @purged_pages,
- *			@punch_queue and @punching; reclaim only ever
- *			trylocks it
+ *			@idle_ranges, @punch_queue, @queued and @punching;
+ *			reclaim only ever trylocks it
  * @ranges:		unpinned ranges, in page units, disjoint and ordered
  * @unpinned_pages:	pages in @ranges
  * @purged_pages:	pages in @ranges that were purged
+ * @idle_ranges:	unpurged ranges that reclaim found holding no memory
  * @punch_queue:	purged ranges whose pages are still to be punched
  * @queued:		ranges on @punch_queue
  * @punching:		punches in flight with @ranges_lock dropped
@@ -90,6 +91,7 @@ struct ashmem_area {
 	struct rb_root_cached ranges;
 	pgoff_t unpinned_pages;
 	pgoff_t purged_pages;
+	struct list_head idle_ranges;
 	struct list_head punch_queue;
 	unsigned long queued;
 	unsigned int punching;
@@ -107,13 +109,16 @@ struct ashmem_area {
  * @start:		first page
  * @last:		last page (inclusive)
  * @subtree_last:	interval tree bookkeeping
- * @lru:		on ashmem_lru while not purged; on the area's
- *			punch_queue while @punch_queued; otherwise free for
- *			the local lists the range is freed through
+ * @lru:		on ashmem_lru (or idle_ranges, if @idle) while not purged;
+ *			on the area's punch_queue while @punch_queued;
+ *			otherwise free for the local lists the range is
+ *			freed through
  * @area:		the area it belongs to
  * @purged:		reclaim took its pages while it was unpinned: they are
  *			punched out, or queued to be (@punch_queued)
  * @punch_queued:	purged, pages not yet punched
+ * @idle:		not purged, and on the area's idle_ranges rather than
+ *			ashmem_lru: reclaim found it holding no memory
  *
  * All fields are protected by the area's ranges_lock; @lru's linkage on
  * the LRU also by the list_lru lock.
@@ -127,6 +132,7 @@ struct ashmem_range {
 	struct ashmem_area *area;
 	bool purged;
 	bool punch_queued;
+	bool idle;
 };
 
 #endif /* _ASHMEM_H */

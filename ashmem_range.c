@@ -120,6 +120,7 @@ static void range_insert(struct ashmem_area *area, struct ashmem_range *range)
 	range->area = area;
 	range_tree_insert(range, &area->ranges);
 	area->unpinned_pages += pages;
+	range->idle = false;
 	if (range->purged)
 		area->purged_pages += pages;
 	else
@@ -134,6 +135,21 @@ static void range_unqueue(struct ashmem_range *range)
 	WRITE_ONCE(range->area->queued, range->area->queued - 1);
 }
 
+/*
+ * Reclaim found @range, which it just took off ashmem_lru, holding no
+ * memory: it waits on the area's idle list, where it neither uses up
+ * reclaim's scans nor hides the ranges that hold memory. PURGE_ALL_CACHES
+ * still purges it; it goes back to ashmem_lru when PIN or UNPIN next
+ * changes it.
+ */
+static void range_idle(struct ashmem_area *area, struct ashmem_range *range)
+{
+	lockdep_assert_held(&area->ranges_lock);
+
+	range->idle = true;
+	list_add_tail(&range->lru, &area->idle_ranges);
+}
+
 static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 {
 	pgoff_t pages = range_pages(range);
@@ -144,6 +160,8 @@ static void range_remove(struct ashmem_area *area, struct ashmem_range *range)
 	area->unpinned_pages -= pages;
 	if (range->purged)
 		area->purged_pages -= pages;
+	else if (range->idle)
+		list_del_init(&range->lru);
 	else
 		list_lru_del_obj(&ashmem_lru, &range->lru);
 	/* PIN and release punch queued ranges before they remove them. */
@@ -162,6 +180,7 @@ static struct ashmem_range *range_take(struct list_head *spare,
 	range->last = last;
 	range->purged = purged;
 	range->punch_queued = false;
+	range->idle = false;
 	return range;
 }
 
@@ -330,6 +349,7 @@ static void range_purge(struct ashmem_area *area, struct ashmem_range *range)
 	lockdep_assert_held(&area->ranges_lock);
 
 	range->purged = true;
+	range->idle = false;
 	range->punch_queued = true;
 	list_add_tail(&range->lru, &area->punch_queue);
 	WRITE_ONCE(area->queued, area->queued + 1);

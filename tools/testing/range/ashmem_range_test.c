@@ -60,8 +60,9 @@
 
 #define MAX_PAGES	6
 #define MAX_DEPTH	8
+/* PIN, UNPIN, GET_PIN_STATUS; purge and idle of each range; the rest. */
 #define MAX_OPS		(3 * (MAX_PAGES + 1) * (MAX_PAGES + 2) / 2 + \
-			 MAX_PAGES + 2)
+			 2 * MAX_PAGES + 2)
 /* The default depths take seconds: longer is an endless loop. */
 #define TIMEOUT		120
 /* Ranges given beyond what pin_pieces() or unpin_pieces() ask for. */
@@ -72,12 +73,14 @@ static const unsigned int default_depth[MAX_PAGES + 1] = {
 	0, 6, 5, 4, 4, 3, 3,
 };
 
-enum op_kind { OP_PIN, OP_UNPIN, OP_STATUS, OP_PURGE, OP_PURGE_ALL, OP_PUNCH };
+enum op_kind {
+	OP_PIN, OP_UNPIN, OP_STATUS, OP_PURGE, OP_PURGE_ALL, OP_PUNCH, OP_IDLE
+};
 
 struct op {
 	enum op_kind kind;
 	unsigned int offset, len;	/* pages */
-	unsigned int k;			/* OP_PURGE: which unpurged range */
+	unsigned int k;			/* OP_PURGE, OP_IDLE: which range */
 };
 
 struct state {
@@ -165,6 +168,7 @@ static void area_init(struct ashmem_area *area)
 	memset(area, 0, sizeof(*area));
 	area->size = pages * PAGE_SIZE;
 	area->ranges = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&area->idle_ranges);
 	INIT_LIST_HEAD(&area->punch_queue);
 }
 
@@ -240,14 +244,40 @@ static unsigned int unpurged_ranges(struct ashmem_area *area)
 	return n;
 }
 
-/* ashmem_lru_isolate(): reclaim takes @range off the LRU and purges it. */
+/*
+ * ashmem_lru_isolate(): reclaim takes @range off the LRU and purges it;
+ * or PURGE_ALL_CACHES takes it off its area's idle list.
+ */
 static void do_purge(struct ashmem_area *area, struct ashmem_range *range)
 {
 	area->ranges_lock.held = true;
 	list_del_init(&range->lru);
-	ashmem_lru.nr_items--;
+	if (!range->idle)
+		ashmem_lru.nr_items--;
 	range_purge(area, range);
 	area->ranges_lock.held = false;
+}
+
+/* ashmem_lru_idle(): reclaim finds @range holding no memory. */
+static void do_idle(struct ashmem_area *area, struct ashmem_range *range)
+{
+	area->ranges_lock.held = true;
+	list_del_init(&range->lru);
+	ashmem_lru.nr_items--;
+	range_idle(area, range);
+	area->ranges_lock.held = false;
+}
+
+/* The @k-th range on the LRU (unpurged, not idle), or NULL. */
+static struct ashmem_range *busy_range(struct ashmem_area *area,
+				       unsigned int k)
+{
+	struct ashmem_range *range;
+
+	for (range = range_first(area); range; range = range_next(range))
+		if (!range->purged && !range->idle && !k--)
+			return range;
+	return NULL;
 }
 
 /* The worker: area_punch_queued(). */
@@ -394,11 +424,17 @@ static bool check_state(struct state *s)
 		if (range->punch_queued && !range->purged)
 			return fail("range [%lu, %lu] queued, not purged",
 				    range->start, range->last);
-		if (!range->purged) {
+		if (range->idle && (range->purged ||
+				    !on_list(&area->idle_ranges, &range->lru)))
+			return fail("idle range [%lu, %lu] purged or not on the idle list",
+				    range->start, range->last);
+		if (!range->purged && !range->idle) {
 			if (!on_list(&ashmem_lru.list, &range->lru))
 				return fail("unpurged range [%lu, %lu] not on the LRU",
 					    range->start, range->last);
 			on_lru++;
+		} else if (range->idle) {
+			/* Checked above. */
 		} else if (range->punch_queued) {
 			if (!on_list(&area->punch_queue, &range->lru))
 				return fail("queued range [%lu, %lu] not on the punch queue",
@@ -526,7 +562,16 @@ static bool purge_one(struct state *s, unsigned int k)
 
 static bool apply(struct state *s, const struct op *op)
 {
+	struct ashmem_range *range;
+
 	switch (op->kind) {
+	case OP_IDLE:
+		/* Pages stay unpinned and unpurged: the model does not change. */
+		range = busy_range(&s->area, op->k);
+		if (!range)
+			return fail("no range %u on the LRU", op->k);
+		do_idle(&s->area, range);
+		return true;
 	case OP_PURGE:
 		return purge_one(s, op->k);
 	case OP_PURGE_ALL:
@@ -551,6 +596,8 @@ static int op_str(char *buf, size_t size, const struct op *op)
 		return snprintf(buf, size, "purge all");
 	case OP_PUNCH:
 		return snprintf(buf, size, "punch");
+	case OP_IDLE:
+		return snprintf(buf, size, "idle %u", op->k);
 	default:
 		return snprintf(buf, size, "%s(%u, %u)", pin_cmd_name[op->kind],
 				op->offset, op->len);
@@ -573,7 +620,8 @@ static void show_failure(unsigned int depth)
 	for (range = range_first(&s->area); range; range = range_next(range))
 		printf(" [%lu, %lu]%s", range->start, range->last,
 		       range->punch_queued ? " queued" :
-		       range->purged ? " purged" : "");
+		       range->purged ? " purged" :
+		       range->idle ? " idle" : "");
 	printf("\n# model: unpinned");
 	for (i = 0; i < s->model.unpinned.n; i++)
 		printf(" [%llu, %llu]",
@@ -601,6 +649,8 @@ static unsigned int ops_for(struct state *s, struct op *ops)
 		ops[n++] = (struct op){ .kind = OP_PURGE_ALL };
 	if (!list_empty(&s->area.punch_queue))
 		ops[n++] = (struct op){ .kind = OP_PUNCH };
+	for (k = 0; busy_range(&s->area, k); k++)
+		ops[n++] = (struct op){ .kind = OP_IDLE, .k = k };
 	return n;
 }
 
