@@ -889,6 +889,13 @@ static int area_create_file(struct ashmem_area *area)
 	return 0;
 }
 
+/*
+ * Maps a region. A private mapping is anonymous memory, as Android's
+ * kernel makes it and as /dev/zero's private mappings are: it starts
+ * zeroed, never shows the region's contents, costs a page per page
+ * written and is no purge's business. Its vm_file is still the backing
+ * file, so that /proc/PID/maps names it.
+ */
 static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ashmem_area *area = file->private_data;
@@ -916,11 +923,15 @@ static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 	vm_flags_clear(vma, prot_to_vm_may_flags(ASHMEM_PROT_ALL &
 						 ~area->prot_mask));
 	/*
-	 * The mapping belongs to the shmem file from here on: its vm_ops and
-	 * vm_file are the kernel's own, never this module's.
+	 * The mapping belongs to the kernel from here on: shmem's for a
+	 * shared one, the anonymous memory code's for a private one. Its
+	 * vm_ops and vm_file are the kernel's own, never this module's.
 	 */
 	vma_set_file(vma, area->file);
-	ret = vfs_mmap(vma->vm_file, vma);
+	if (vma->vm_flags & VM_SHARED)
+		ret = vfs_mmap(vma->vm_file, vma);
+	else
+		vma_set_anonymous(vma);
 out_unlock:
 	mutex_unlock(&area->lock);
 	return ret;

@@ -471,7 +471,21 @@ static void check_page(struct region *r, __u64 i, const unsigned char *p,
 	}
 }
 
-/* Reads pages of mapping @m and checks them; faults are failures. */
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		if (p[k])
+			return false;
+	return true;
+}
+
+/*
+ * Reads pages of mapping @m and checks them; faults are failures. A shared
+ * mapping shows the region; a private one is anonymous memory, which this
+ * program never writes: zeros.
+ */
 static void check_mapping(struct region *r, struct mapping *m)
 {
 	__u64 i, first = m->first;
@@ -488,9 +502,17 @@ static void check_mapping(struct region *r, struct mapping *m)
 		     __atomic_load_n(&fault_sig, __ATOMIC_SEQ_CST), prot_str(m->prot),
 		     m->shared ? "shared" : "private", m->first, m->pages);
 	}
-	for (i = first; i < end; i++)
-		check_page(r, i, m->addr + (i - m->first) * pg,
-			   page_bytes(r, i), "read through a mapping");
+	for (i = first; i < end; i++) {
+		const unsigned char *p = m->addr + (i - m->first) * pg;
+
+		if (m->shared) {
+			check_page(r, i, p, page_bytes(r, i),
+				   "read through a mapping");
+			continue;
+		}
+		check(all_zero(p, pg),
+		      "page %llu of a private mapping is not zero", i);
+	}
 	arm_faults(0);
 }
 
