@@ -890,24 +890,23 @@ static int area_create_file(struct ashmem_area *area)
 }
 
 /*
- * Maps a region. A private mapping is anonymous memory, as Android's
- * kernel makes it and as /dev/zero's private mappings are: it starts
- * zeroed, never shows the region's contents, costs a page per page
- * written and is no purge's business. Its vm_file is still the backing
- * file, so that /proc/PID/maps names it.
+ * Maps a region as Android's kernel does. Only the length is checked
+ * against the size rounded up to pages: a shared mapping may start
+ * anywhere, and touching a page past the region's end raises SIGBUS, as
+ * for any file. A private mapping is anonymous memory, as /dev/zero's
+ * private mappings are: it starts zeroed, never shows the region's
+ * contents, costs a page per page written and is no purge's business. Its
+ * vm_file is still the backing file, so that /proc/PID/maps names it.
  */
 static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ashmem_area *area = file->private_data;
 	unsigned long len = vma->vm_end - vma->vm_start;
 	unsigned long prot_flags = VM_READ | VM_WRITE | VM_EXEC;
-	unsigned long end;
 	int ret;
 
 	mutex_lock(&area->lock);
-	end = PAGE_ALIGN(area->size);
-	if (!area->size || vma->vm_pgoff > end >> PAGE_SHIFT ||
-	    len > end - (vma->vm_pgoff << PAGE_SHIFT)) {
+	if (!area->size || len > PAGE_ALIGN((u64)area->size)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}

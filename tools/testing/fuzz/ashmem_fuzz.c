@@ -483,8 +483,8 @@ static bool all_zero(const unsigned char *p, size_t len)
 
 /*
  * Reads pages of mapping @m and checks them; faults are failures. A shared
- * mapping shows the region; a private one is anonymous memory, which this
- * program never writes: zeros.
+ * mapping shows the region, up to its end (past it a touch is SIGBUS); a
+ * private one is anonymous memory, which this program never writes: zeros.
  */
 static void check_mapping(struct region *r, struct mapping *m)
 {
@@ -493,6 +493,8 @@ static void check_mapping(struct region *r, struct mapping *m)
 
 	if (!(m->prot & PROT_READ))
 		return;
+	if (m->shared && end > region_pages(r))
+		end = region_pages(r);
 	if (end > TRACK)
 		end = TRACK;
 	arm_faults(1);
@@ -1172,7 +1174,7 @@ static void op_mmap(void)
 	exp_err = 0;
 	if ((eff & PROT_EXEC) && noexec_dev)
 		exp_err = EPERM;
-	else if (!r->size || first > pages || count > pages - first)
+	else if (!r->size || count > pages)	/* only the length counts */
 		exp_err = EINVAL;
 	else if (eff & ~r->mask)
 		exp_err = EPERM;
@@ -1314,6 +1316,8 @@ static void op_write_pages(void)
 		return;
 	from = m->first + rnd(m->pages);
 	end = m->first + m->pages;
+	if (end > region_pages(r))	/* past the region's end: SIGBUS */
+		end = region_pages(r);
 	if (end > TRACK)
 		end = TRACK;
 	if (from >= end)

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,13 +609,90 @@ TEST_F(region, mmap_past_rounded_size_is_einval)
 				     MAP_SHARED, self->fd, 0));
 }
 
-TEST_F(region, mmap_offset_past_rounded_size_is_einval)
+/*
+ * The exit code of a child that reads the byte at @p: 0, or 128 + the
+ * signal the read raised.
+ */
+static int touch_in_child(const unsigned char *p)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(__atomic_load_n(p, __ATOMIC_RELAXED) == 0x5a ? 1 : 0);
+	return pid < 0 ? -1 : wait_exit_code(pid);
+}
+
+/* Only the length is checked, not where the mapping starts. */
+TEST_F(region, mmap_starting_at_or_past_the_end_succeeds)
 {
 	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
-	EXPECT_EQ(EINVAL, mmap_errno(2 * self->pg, PROT_READ, MAP_SHARED,
-				     self->fd, 2 * self->pg));
-	EXPECT_EQ(EINVAL, mmap_errno(self->pg, PROT_READ, MAP_SHARED,
-				     self->fd, 3 * self->pg));
+	EXPECT_EQ(0, mmap_errno(2 * self->pg, PROT_READ, MAP_SHARED,
+				self->fd, 3 * self->pg));
+	EXPECT_EQ(0, mmap_errno(self->pg, PROT_READ, MAP_SHARED,
+				self->fd, 64 * self->pg));
+	EXPECT_EQ(0, mmap_errno(3 * self->pg, PROT_READ, MAP_PRIVATE,
+				self->fd, 8 * self->pg));
+}
+
+TEST_F(region, mmap_longer_than_the_region_at_an_offset_is_einval)
+{
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
+	EXPECT_EQ(EINVAL, mmap_errno(4 * self->pg, PROT_READ, MAP_SHARED,
+				     self->fd, self->pg));
+}
+
+/*
+ * A shared mapping that runs past the region's end maps the region where
+ * it overlaps it; a touch of a page past the end raises SIGBUS.
+ */
+TEST_F(mapped, touching_past_the_end_of_a_shared_mapping_is_sigbus)
+{
+	size_t len = MAPPED_PAGES * self->pg;
+	unsigned char *map;
+
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd,
+		   (MAPPED_PAGES - 2) * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_TRUE(pages_hold(map - (MAPPED_PAGES - 2) * self->pg,
+			       MAPPED_PAGES - 2, 2, SEED));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + 2 * self->pg));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + len - 1));
+	munmap(map, len);
+
+	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd,
+		   (MAPPED_PAGES + 4) * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map));
+	munmap(map, self->pg);
+}
+
+/* The page that holds the region's last byte maps whole, as in a file. */
+TEST_F(region, partial_last_page_maps_and_the_next_is_sigbus)
+{
+	unsigned char *map;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
+	map = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 2 * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	map[self->pg - 1] = 0x5a;
+	EXPECT_EQ(1, touch_in_child(map + self->pg - 1));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + self->pg));
+	munmap(map, 2 * self->pg);
+}
+
+/* Past the end a private mapping is anonymous memory like the rest of it. */
+TEST_F(mapped, private_mapping_past_the_end_reads_zero)
+{
+	unsigned char *priv;
+
+	priv = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    self->fd, (MAPPED_PAGES + 1) * self->pg);
+	ASSERT_NE(MAP_FAILED, priv) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_TRUE(pages_are_zero(priv, 0, 2));
+	priv[0] = 0x5a;
+	EXPECT_EQ(0x5a, priv[0]);
+	munmap(priv, 2 * self->pg);
 }
 
 TEST_F(mapped, mmap_at_offset_maps_that_part)
