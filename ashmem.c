@@ -44,6 +44,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/interval_tree_generic.h>
+#include <linux/kmemleak.h>
 #include <linux/list_lru.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -104,6 +105,15 @@ static LIST_HEAD(ashmem_regions);
 static unsigned long ashmem_nr_regions;
 
 static struct dentry *ashmem_debugfs;
+
+/*
+ * shmem's file operations, and a copy of them without mmap that every
+ * backing file and its inode use (see "The backing file" below). The
+ * copy is never freed: files opened on a backing inode may outlive the
+ * module.
+ */
+static const struct file_operations *ashmem_shmem_fops;
+static const struct file_operations *ashmem_backing_fops;
 
 /*
  * Allocations made on userspace's behalf: when the caller's memory cgroup
@@ -856,6 +866,38 @@ static void area_seal_file(struct ashmem_area *area, struct file *file)
 	WRITE_ONCE(info->seals, info->seals | seals);
 }
 
+/*
+ * The backing file. Its mappings are made through /dev/ashmem only, which
+ * checks them against the mask: the file and its inode get
+ * ashmem_backing_fops, shmem's operations without mmap, so that mmap(2)
+ * of a reopen through /proc/PID/map_files (whose file operations come from
+ * the inode) and remap_file_pages() of a region's mapping (which maps
+ * vm_file again and would recompute what mprotect() may add) fail with
+ * ENODEV, whatever the mask lacks. Nor have they get_unmapped_area: shmem's
+ * insists on shmem's operations (VM_BUG_ON), and mremap() calls it; moved
+ * mappings are placed as any file's. Reading, seeking and punching work as
+ * before; writing and resizing are sealed.
+ */
+static int __init ashmem_backing_fops_init(void)
+{
+	const struct file_operations *fops;
+	struct file *file;
+
+	file = shmem_file_setup("ashmem", 0, mk_vma_flags(VMA_NORESERVE_BIT));
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ashmem_shmem_fops = file->f_op;
+	fput(file);
+
+	fops = ashmem_fops_dup_without_mmap(ashmem_shmem_fops);
+	if (!fops)
+		return -ENOMEM;
+	/* Referenced from inodes only once regions exist; kept for good. */
+	kmemleak_not_leak(fops);
+	ashmem_backing_fops = fops;
+	return 0;
+}
+
 static int area_create_file(struct ashmem_area *area)
 {
 	const char *name = area->name;
@@ -882,6 +924,9 @@ static int area_create_file(struct ashmem_area *area)
 			return -ENOMEM;
 		return PTR_ERR(file);
 	}
+	/* Nobody else has the file yet. */
+	file->f_op = ashmem_backing_fops;
+	file_inode(file)->i_fop = ashmem_backing_fops;
 	area_seal_file(area, file);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
@@ -928,7 +973,7 @@ static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	vma_set_file(vma, area->file);
 	if (vma->vm_flags & VM_SHARED)
-		ret = vfs_mmap(vma->vm_file, vma);
+		ret = ashmem_fops_mmap(ashmem_shmem_fops, vma->vm_file, vma);
 	else
 		vma_set_anonymous(vma);
 out_unlock:
@@ -1432,10 +1477,14 @@ static int __init ashmem_init(void)
 	if (ret)
 		return ret;
 
+	ret = ashmem_backing_fops_init();
+	if (ret)
+		return ret;
+
 	ret = -ENOMEM;
 	ashmem_area_cache = KMEM_CACHE(ashmem_area, SLAB_ACCOUNT);
 	if (!ashmem_area_cache)
-		return ret;
+		goto err_free_backing_fops;
 
 	ashmem_range_cache = KMEM_CACHE(ashmem_range, SLAB_ACCOUNT);
 	if (!ashmem_range_cache)
@@ -1483,6 +1532,9 @@ err_destroy_range_cache:
 	kmem_cache_destroy(ashmem_range_cache);
 err_destroy_area_cache:
 	kmem_cache_destroy(ashmem_area_cache);
+err_free_backing_fops:
+	/* No file uses it yet. */
+	kfree(ashmem_backing_fops);
 	return ret;
 }
 
@@ -1496,6 +1548,7 @@ static void __exit ashmem_exit(void)
 	list_lru_destroy(&ashmem_lru);
 	kmem_cache_destroy(ashmem_range_cache);
 	kmem_cache_destroy(ashmem_area_cache);
+	/* ashmem_backing_fops stays: backing files may outlive the module. */
 }
 
 module_init(ashmem_init);
