@@ -1232,6 +1232,13 @@ static loff_t ashmem_llseek(struct file *file, loff_t offset, int whence)
 	return vfs_setpos(file, pos, MAX_LFS_FILESIZE);
 }
 
+/*
+ * /proc/PID/fdinfo/FD of a region: first the keys Android's kernel prints
+ * ("inode:" once mapped, "name:" if named, "size:"), then this driver's
+ * own, which libashmem and the ashmem tool read. Names are escaped here
+ * too: Android's kernel prints them raw, and a newline in one would start
+ * a line of its own.
+ */
 static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ashmem_area *area = file->private_data;
@@ -1241,13 +1248,23 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 	size_t size;
 
 	mutex_lock(&area->lock);
+	size = area->size;
+	prot_mask = area->prot_mask;
+	backing = area->file;
+	if (backing)
+		seq_printf(m, "inode:\t%llu\n",
+			   (u64)file_inode(backing)->i_ino);
+	if (area->name[ASHMEM_NAME_PREFIX_LEN]) {
+		seq_puts(m, "name:\t");
+		seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
+			       ASHMEM_NAME_ESCAPE_ALSO);
+		seq_putc(m, '\n');
+	}
+	seq_printf(m, "size:\t%zu\n", size);
 	seq_puts(m, "ashmem_name:\t");
 	seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
 		       ASHMEM_NAME_ESCAPE_ALSO);
 	seq_putc(m, '\n');
-	size = area->size;
-	prot_mask = area->prot_mask;
-	backing = area->file;
 	mutex_unlock(&area->lock);
 
 	mutex_lock(&area->ranges_lock);

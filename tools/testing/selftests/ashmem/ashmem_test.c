@@ -1731,6 +1731,74 @@ TEST_F(mapped, fdinfo_counts_unpinned_and_purged_pages)
 	EXPECT_EQ(1, fdinfo_num(self->fd, "ashmem_purged_pages"));
 }
 
+/* The keys Android's kernel prints: inode (once mapped), name, size. */
+TEST_F(region, fdinfo_has_android_name_and_size)
+{
+	char val[ASHMEM_NAME_LEN + 16], want[32];
+	size_t size = 3 * self->pg + 5;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "fdinfo region"));
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, size));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	EXPECT_STREQ("fdinfo region", val);
+	ASSERT_EQ(0, fdinfo_get(self->fd, "size", val, sizeof(val)));
+	snprintf(want, sizeof(want), "%zu", size);
+	EXPECT_STREQ(want, val);
+	/* No backing file yet, so no inode. */
+	EXPECT_EQ(-1, fdinfo_get(self->fd, "inode", val, sizeof(val)));
+}
+
+TEST_F(region, fdinfo_of_unnamed_region_has_no_name_key)
+{
+	char val[ASHMEM_NAME_LEN + 16];
+
+	EXPECT_EQ(-1, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	EXPECT_EQ(0, fdinfo_num(self->fd, "size"));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "ashmem_name", val, sizeof(val)));
+	EXPECT_STREQ("dev/ashmem", val);
+}
+
+TEST_F(mapped, fdinfo_inode_is_the_file_id)
+{
+	unsigned long id = 0;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_GET_FILE_ID, &id));
+	EXPECT_EQ((long long)id, fdinfo_num(self->fd, "inode"));
+	EXPECT_EQ((long long)self->size, fdinfo_num(self->fd, "size"));
+}
+
+TEST_F(region, fdinfo_name_is_escaped_like_ashmem_name)
+{
+	char val[4 * ASHMEM_NAME_LEN], esc[4 * ASHMEM_NAME_LEN];
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "two\nlines\\x"));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "ashmem_name", esc, sizeof(esc)));
+	EXPECT_STREQ(esc, val);
+	EXPECT_EQ(NULL, strchr(val, '\n'));
+	EXPECT_STREQ("two\\nlines\\\\x", val);
+}
+
+/* Android's keys come first, in Android's order. */
+TEST_F(mapped, fdinfo_android_keys_come_first_in_order)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int info;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", self->fd);
+	info = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, info);
+	n = read(info, buf, sizeof(buf) - 1);
+	close(info);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	ASSERT_NE(NULL, strstr(buf, "\ninode:\t"));
+	ASSERT_NE(NULL, strstr(buf, "\nsize:\t"));
+	EXPECT_LT(strstr(buf, "\ninode:\t"), strstr(buf, "\nsize:\t"));
+	EXPECT_LT(strstr(buf, "\nsize:\t"), strstr(buf, "\nashmem_name:\t"));
+}
+
 /* Closing */
 
 TEST_F(mapped, close_with_unpinned_pages_leaves_nothing_to_purge)
