@@ -954,6 +954,30 @@ TEST_F(region, private_mapping_costs_one_anonymous_page_per_page)
 	munmap(priv, size);
 }
 
+/*
+ * A region's pages are committed as they are used, as a memfd's are, and
+ * not all at its first mapping as on Android's kernel, which committed
+ * the whole size unless that mapping was MAP_NORESERVE.
+ */
+TEST_F(region, mapping_a_huge_region_commits_no_memory)
+{
+	size_t size = sizeof(size_t) < 8 ? 3UL << 30 : (size_t)1 << 40;
+	long long before, after;
+	unsigned char *map;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, size));
+	before = proc_kb("/proc/meminfo", "Committed_AS");
+	ASSERT_LE(0, before);
+	map = mmap(NULL, self->pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	map[0] = 1;
+	after = proc_kb("/proc/meminfo", "Committed_AS");
+	EXPECT_GT(64 << 10, after - before)
+		TH_LOG("Committed_AS grew %lld kB", after - before);
+	munmap(map, self->pg);
+}
+
 /* The backing file, through /proc/self/map_files */
 
 /*
