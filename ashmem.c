@@ -46,6 +46,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/interval_tree_generic.h>
+#include <linux/kmemleak.h>
 #include <linux/list_lru.h>
 #include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
@@ -98,6 +99,15 @@ static LIST_HEAD(ashmem_regions);
 static unsigned long ashmem_nr_regions;
 
 static struct dentry *ashmem_debugfs;
+
+/*
+ * shmem's file operations, and a copy of them without mmap that every
+ * backing file and its inode use (see "The backing file" below). The
+ * copy is never freed: files opened on a backing inode may outlive the
+ * module.
+ */
+static const struct file_operations *ashmem_shmem_fops;
+static const struct file_operations *ashmem_backing_fops;
 
 /*
  * Allocations made on userspace's behalf: when the caller's memory cgroup
@@ -798,6 +808,38 @@ static void area_seal_file(struct ashmem_area *area, struct file *file)
 	WRITE_ONCE(info->seals, info->seals | seals);
 }
 
+/*
+ * The backing file. Its mappings are made through /dev/ashmem only, which
+ * checks them against the mask: the file and its inode get
+ * ashmem_backing_fops, shmem's operations without mmap, so that mmap(2)
+ * of a reopen through /proc/PID/map_files (whose file operations come from
+ * the inode) and remap_file_pages() of a region's mapping (which maps
+ * vm_file again and would recompute what mprotect() may add) fail with
+ * ENODEV, whatever the mask lacks. Nor have they get_unmapped_area: shmem's
+ * insists on shmem's operations (VM_BUG_ON), and mremap() calls it; moved
+ * mappings are placed as any file's. Reading, seeking and punching work as
+ * before; writing and resizing are sealed.
+ */
+static int __init ashmem_backing_fops_init(void)
+{
+	const struct file_operations *fops;
+	struct file *file;
+
+	file = shmem_file_setup("ashmem", 0, mk_vma_flags(VMA_NORESERVE_BIT));
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ashmem_shmem_fops = file->f_op;
+	fput(file);
+
+	fops = ashmem_fops_dup_without_mmap(ashmem_shmem_fops);
+	if (!fops)
+		return -ENOMEM;
+	/* Referenced from inodes only once regions exist; kept for good. */
+	kmemleak_not_leak(fops);
+	ashmem_backing_fops = fops;
+	return 0;
+}
+
 static int area_create_file(struct ashmem_area *area)
 {
 	const char *name = area->name;
@@ -824,6 +866,9 @@ static int area_create_file(struct ashmem_area *area)
 			return -ENOMEM;
 		return PTR_ERR(file);
 	}
+	/* Nobody else has the file yet. */
+	file->f_op = ashmem_backing_fops;
+	file_inode(file)->i_fop = ashmem_backing_fops;
 	area_seal_file(area, file);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
@@ -831,18 +876,24 @@ static int area_create_file(struct ashmem_area *area)
 	return 0;
 }
 
+/*
+ * Maps a region as Android's kernel does. Only the length is checked
+ * against the size rounded up to pages: a shared mapping may start
+ * anywhere, and touching a page past the region's end raises SIGBUS, as
+ * for any file. A private mapping is anonymous memory, as /dev/zero's
+ * private mappings are: it starts zeroed, never shows the region's
+ * contents, costs a page per page written and is no purge's business. Its
+ * vm_file is still the backing file, so that /proc/PID/maps names it.
+ */
 static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ashmem_area *area = file->private_data;
 	unsigned long len = vma->vm_end - vma->vm_start;
 	unsigned long prot_flags = VM_READ | VM_WRITE | VM_EXEC;
-	unsigned long end;
 	int ret;
 
 	mutex_lock(&area->lock);
-	end = PAGE_ALIGN(area->size);
-	if (!area->size || vma->vm_pgoff > end >> PAGE_SHIFT ||
-	    len > end - (vma->vm_pgoff << PAGE_SHIFT)) {
+	if (!area->size || len > PAGE_ALIGN((u64)area->size)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -858,11 +909,15 @@ static int ashmem_mmap(struct file *file, struct vm_area_struct *vma)
 	vm_flags_clear(vma, prot_to_vm_may_flags(ASHMEM_PROT_ALL &
 						 ~area->prot_mask));
 	/*
-	 * The mapping belongs to the shmem file from here on: its vm_ops and
-	 * vm_file are the kernel's own, never this module's.
+	 * The mapping belongs to the kernel from here on: shmem's for a
+	 * shared one, the anonymous memory code's for a private one. Its
+	 * vm_ops and vm_file are the kernel's own, never this module's.
 	 */
 	vma_set_file(vma, area->file);
-	ret = vfs_mmap(vma->vm_file, vma);
+	if (vma->vm_flags & VM_SHARED)
+		ret = ashmem_fops_mmap(ashmem_shmem_fops, vma->vm_file, vma);
+	else
+		vma_set_anonymous(vma);
 out_unlock:
 	mutex_unlock(&area->lock);
 	return ret;
@@ -1112,6 +1167,13 @@ static loff_t ashmem_llseek(struct file *file, loff_t offset, int whence)
 	return vfs_setpos(file, pos, MAX_LFS_FILESIZE);
 }
 
+/*
+ * /proc/PID/fdinfo/FD of a region: first the keys Android's kernel prints
+ * ("inode:" once mapped, "name:" if named, "size:"), then this driver's
+ * own, which libashmem and the ashmem tool read. Names are escaped here
+ * too: Android's kernel prints them raw, and a newline in one would start
+ * a line of its own.
+ */
 static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct ashmem_area *area = file->private_data;
@@ -1121,13 +1183,23 @@ static void ashmem_show_fdinfo(struct seq_file *m, struct file *file)
 	size_t size;
 
 	mutex_lock(&area->lock);
+	size = area->size;
+	prot_mask = area->prot_mask;
+	backing = area->file;
+	if (backing)
+		seq_printf(m, "inode:\t%llu\n",
+			   (u64)file_inode(backing)->i_ino);
+	if (area->name[ASHMEM_NAME_PREFIX_LEN]) {
+		seq_puts(m, "name:\t");
+		seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
+			       ASHMEM_NAME_ESCAPE_ALSO);
+		seq_putc(m, '\n');
+	}
+	seq_printf(m, "size:\t%zu\n", size);
 	seq_puts(m, "ashmem_name:\t");
 	seq_escape_str(m, area_name(area), ASHMEM_NAME_ESCAPE,
 		       ASHMEM_NAME_ESCAPE_ALSO);
 	seq_putc(m, '\n');
-	size = area->size;
-	prot_mask = area->prot_mask;
-	backing = area->file;
 	mutex_unlock(&area->lock);
 
 	mutex_lock(&area->ranges_lock);
@@ -1353,10 +1425,14 @@ static int __init ashmem_init(void)
 	if (ret)
 		return ret;
 
+	ret = ashmem_backing_fops_init();
+	if (ret)
+		return ret;
+
 	ret = -ENOMEM;
 	ashmem_area_cache = KMEM_CACHE(ashmem_area, SLAB_ACCOUNT);
 	if (!ashmem_area_cache)
-		return ret;
+		goto err_free_backing_fops;
 
 	ashmem_range_cache = KMEM_CACHE(ashmem_range, SLAB_ACCOUNT);
 	if (!ashmem_range_cache)
@@ -1403,6 +1479,9 @@ err_destroy_range_cache:
 	kmem_cache_destroy(ashmem_range_cache);
 err_destroy_area_cache:
 	kmem_cache_destroy(ashmem_area_cache);
+err_free_backing_fops:
+	/* No file uses it yet. */
+	kfree(ashmem_backing_fops);
 	return ret;
 }
 
@@ -1416,6 +1495,7 @@ static void __exit ashmem_exit(void)
 	list_lru_destroy(&ashmem_lru);
 	kmem_cache_destroy(ashmem_range_cache);
 	kmem_cache_destroy(ashmem_area_cache);
+	/* ashmem_backing_fops stays: backing files may outlive the module. */
 }
 
 module_init(ashmem_init);

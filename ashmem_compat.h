@@ -122,11 +122,68 @@ static inline bool mem_cgroup_tryget(struct mem_cgroup *memcg)
 }
 #endif
 
-/* call_mmap() was renamed vfs_mmap() when ->mmap_prepare arrived. */
-#ifndef ASHMEM_HAVE_VFS_MMAP
-static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * The backing file's operations are a copy of shmem's without the hooks
+ * that map, made by ashmem_fops_dup_without_mmap() (ashmem.c,
+ * ashmem_backing_fops), and ashmem_fops_mmap() maps a vma with shmem's own
+ * operations rather than its file's. Shmem maps through ->mmap up to 6.16
+ * and through ->mmap_prepare from 6.17, which a driver's ->mmap applies to
+ * an existing vma with compat_set_desc_from_vma() and __compat_vma_mmap()
+ * since 7.0. In between there is no exported way: such kernels are not
+ * supported. get_unmapped_area goes too: shmem's checks that the file's
+ * operations are its own (VM_BUG_ON).
+ */
+#ifdef ASHMEM_HAVE_COMPAT_SET_DESC_FROM_VMA
+static inline int ashmem_fops_mmap(const struct file_operations *fops,
+				   struct file *file,
+				   struct vm_area_struct *vma)
 {
-	return call_mmap(file, vma);
+	struct vm_area_desc desc;
+	int ret;
+
+	if (!fops->mmap_prepare)
+		return fops->mmap(file, vma);
+	compat_set_desc_from_vma(&desc, file, vma);
+	ret = fops->mmap_prepare(&desc);
+	if (ret)
+		return ret;
+	return __compat_vma_mmap(&desc, vma);
+}
+
+static inline const struct file_operations *
+ashmem_fops_dup_without_mmap(const struct file_operations *fops)
+{
+	struct file_operations *const copy = kmemdup(fops, sizeof(*fops),
+						     GFP_KERNEL);
+
+	if (copy) {
+		copy->mmap = NULL;
+		copy->mmap_prepare = NULL;
+		copy->get_unmapped_area = NULL;
+	}
+	return copy;
+}
+#elif defined(ASHMEM_HAVE_FOPS_MMAP_PREPARE)
+#error "->mmap_prepare without compat_set_desc_from_vma(): kernels 6.17 to 6.19 are not supported"
+#else
+static inline int ashmem_fops_mmap(const struct file_operations *fops,
+				   struct file *file,
+				   struct vm_area_struct *vma)
+{
+	return fops->mmap(file, vma);
+}
+
+static inline const struct file_operations *
+ashmem_fops_dup_without_mmap(const struct file_operations *fops)
+{
+	struct file_operations *const copy = kmemdup(fops, sizeof(*fops),
+						     GFP_KERNEL);
+
+	if (copy) {
+		copy->mmap = NULL;
+		copy->get_unmapped_area = NULL;
+	}
+	return copy;
 }
 #endif
 

@@ -2,9 +2,10 @@
 /*
  * libashmem: Android's libcutils ashmem API on /dev/ashmem or memfd.
  *
- * A region is created on the ashmem device when there is one: Android 15
- * names it /dev/ashmem<boot_id> (current AOSP knows no other name), older
- * Android /dev/ashmem, so both are tried in that order. Whichever opens
+ * A region is created on the ashmem device when there is one: since
+ * Android 10 libcutils tries /dev/ashmem<boot_id> first and /dev/ashmem
+ * second (current AOSP knows no other name than the first), older Android
+ * /dev/ashmem only, so both are tried in that order. Whichever opens
  * must be a character device; its st_rdev is kept to tell ashmem
  * descriptors from others later. Without a device (module not loaded,
  * node not passed into the container, no permission) regions are memfds
@@ -85,14 +86,14 @@ static char boot_id_device[sizeof(ASHMEM_DEVICE) + 64];
 static bool memfd_dev_known;
 static dev_t memfd_dev;
 
-/* The names of the device, in the order Android 15 tries them. */
+/* The names of the device, in the order Android 10 and later try them. */
 static const char *const device_names[] = { boot_id_device, ASHMEM_DEVICE };
 
 static pthread_mutex_t rdev_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The ashmem device's number, 0 until one was found; under rdev_lock. */
 static dev_t ashmem_rdev;
 
-/* The device name Android 15 tries first, or "" if boot_id is unreadable. */
+/* The device name Android tries first, or "" if boot_id is unreadable. */
 static void read_boot_id_device(void)
 {
 	char id[64];

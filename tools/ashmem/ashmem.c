@@ -260,7 +260,7 @@ static int bad_usage(const struct command *c, const char *arg)
 
 /* ---- The device --------------------------------------------------------- */
 
-/* Android 15's name of the device, /dev/ashmem<boot_id>; "" if unknown. */
+/* Android's first name of the device, /dev/ashmem<boot_id>; "" if unknown. */
 static void boot_id_device(char *path, size_t size)
 {
 	char id[64];

@@ -2,8 +2,8 @@
 /*
  * Tests of libashmem, the libcutils ashmem API, on whichever backend it is
  * expected to use: LIBASHMEM_TEST_EXPECT=device (regions on /dev/ashmem
- * or Android 15's /dev/ashmem<boot_id>) or memfd (no device, or
- * LIBASHMEM_BACKEND=memfd). Without it, the device is expected if
+ * or /dev/ashmem<boot_id>, Android's first name since Android 10) or
+ * memfd (no device, or LIBASHMEM_BACKEND=memfd). Without it, the device is expected if
  * /dev/ashmem exists and LIBASHMEM_BACKEND is not memfd.
  */
 #include <errno.h>

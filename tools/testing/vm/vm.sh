@@ -279,7 +279,7 @@ elif [ ! -c /dev/ashmem ]; then
 else
 	mode=$(stat -c %a /dev/ashmem)
 	[ "$mode" = 666 ] || fail "/dev/ashmem has mode $mode, not 666"
-	# Android 15+ opens /dev/ashmem<boot_id>; the udev rule makes it.
+	# Android 10+ opens /dev/ashmem<boot_id> first; the udev rule makes it.
 	read -r boot_id < /proc/sys/kernel/random/boot_id
 	ln -s /dev/ashmem "/dev/ashmem$boot_id" ||
 		fail "cannot create /dev/ashmem$boot_id"

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,6 +581,50 @@ TEST_F(prot_bit, mprotect_adding_it_is_eacces)
 	munmap(map, self->pg);
 }
 
+/*
+ * Nor can the bit come back through the backing file: a reopen through
+ * /proc/self/map_files cannot map it, with the bit or without.
+ */
+TEST_F(prot_bit, map_files_mmap_cannot_add_it)
+{
+	char path[PATH_MAX];
+	void *map;
+	int fd;
+
+	map = mmap(NULL, self->pg, variant->other, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map_files_path(path, sizeof(path), map, self->pg);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	EXPECT_NE(0, mmap_errno(self->pg, variant->missing, MAP_SHARED, fd, 0));
+	EXPECT_NE(0, mmap_errno(self->pg, variant->missing | variant->other,
+				MAP_SHARED, fd, 0));
+	EXPECT_NE(0, mmap_errno(self->pg, variant->missing, MAP_PRIVATE,
+				fd, 0));
+	close(fd);
+	munmap(map, self->pg);
+}
+
+/*
+ * remap_file_pages() maps a shared mapping's file again: it must not
+ * reset what mprotect() may add.
+ */
+TEST_F(prot_bit, remap_file_pages_cannot_add_it)
+{
+	void *map = mmap(NULL, self->pg, variant->other, MAP_SHARED,
+			 self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, map);
+	/* Refused outright here; if it worked, mprotect() must still fail. */
+	EXPECT_EQ(ENODEV, errno_of(remap_file_pages(map, self->pg, 0, 0, 0)));
+	EXPECT_EQ(EACCES, errno_of(mprotect(map, self->pg,
+					    variant->other |
+					    variant->missing)));
+	munmap(map, self->pg);
+}
+
 /* mmap */
 
 TEST_F(region, mmap_of_zero_size_is_einval)
@@ -608,13 +653,90 @@ TEST_F(region, mmap_past_rounded_size_is_einval)
 				     MAP_SHARED, self->fd, 0));
 }
 
-TEST_F(region, mmap_offset_past_rounded_size_is_einval)
+/*
+ * The exit code of a child that reads the byte at @p: 0, or 128 + the
+ * signal the read raised.
+ */
+static int touch_in_child(const unsigned char *p)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(__atomic_load_n(p, __ATOMIC_RELAXED) == 0x5a ? 1 : 0);
+	return pid < 0 ? -1 : wait_exit_code(pid);
+}
+
+/* Only the length is checked, not where the mapping starts. */
+TEST_F(region, mmap_starting_at_or_past_the_end_succeeds)
 {
 	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
-	EXPECT_EQ(EINVAL, mmap_errno(2 * self->pg, PROT_READ, MAP_SHARED,
-				     self->fd, 2 * self->pg));
-	EXPECT_EQ(EINVAL, mmap_errno(self->pg, PROT_READ, MAP_SHARED,
-				     self->fd, 3 * self->pg));
+	EXPECT_EQ(0, mmap_errno(2 * self->pg, PROT_READ, MAP_SHARED,
+				self->fd, 3 * self->pg));
+	EXPECT_EQ(0, mmap_errno(self->pg, PROT_READ, MAP_SHARED,
+				self->fd, 64 * self->pg));
+	EXPECT_EQ(0, mmap_errno(3 * self->pg, PROT_READ, MAP_PRIVATE,
+				self->fd, 8 * self->pg));
+}
+
+TEST_F(region, mmap_longer_than_the_region_at_an_offset_is_einval)
+{
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
+	EXPECT_EQ(EINVAL, mmap_errno(4 * self->pg, PROT_READ, MAP_SHARED,
+				     self->fd, self->pg));
+}
+
+/*
+ * A shared mapping that runs past the region's end maps the region where
+ * it overlaps it; a touch of a page past the end raises SIGBUS.
+ */
+TEST_F(mapped, touching_past_the_end_of_a_shared_mapping_is_sigbus)
+{
+	size_t len = MAPPED_PAGES * self->pg;
+	unsigned char *map;
+
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd,
+		   (MAPPED_PAGES - 2) * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_TRUE(pages_hold(map - (MAPPED_PAGES - 2) * self->pg,
+			       MAPPED_PAGES - 2, 2, SEED));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + 2 * self->pg));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + len - 1));
+	munmap(map, len);
+
+	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd,
+		   (MAPPED_PAGES + 4) * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map));
+	munmap(map, self->pg);
+}
+
+/* The page that holds the region's last byte maps whole, as in a file. */
+TEST_F(region, partial_last_page_maps_and_the_next_is_sigbus)
+{
+	unsigned char *map;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * self->pg + 1));
+	map = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 2 * self->pg);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	map[self->pg - 1] = 0x5a;
+	EXPECT_EQ(1, touch_in_child(map + self->pg - 1));
+	EXPECT_EQ(128 + SIGBUS, touch_in_child(map + self->pg));
+	munmap(map, 2 * self->pg);
+}
+
+/* Past the end a private mapping is anonymous memory like the rest of it. */
+TEST_F(mapped, private_mapping_past_the_end_reads_zero)
+{
+	unsigned char *priv;
+
+	priv = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    self->fd, (MAPPED_PAGES + 1) * self->pg);
+	ASSERT_NE(MAP_FAILED, priv) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_TRUE(pages_are_zero(priv, 0, 2));
+	priv[0] = 0x5a;
+	EXPECT_EQ(0x5a, priv[0]);
+	munmap(priv, 2 * self->pg);
 }
 
 TEST_F(mapped, mmap_at_offset_maps_that_part)
@@ -703,62 +825,194 @@ TEST_F(mapped, scm_rights_fd_shares_memory)
 	close(sv[0]);
 }
 
-TEST_F(mapped, private_mapping_is_copy_on_write)
+/* Private mappings: anonymous memory, as on Android's kernel */
+
+TEST_F(mapped, private_mapping_starts_zeroed)
 {
 	unsigned char *priv = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE, self->fd, 0);
 
 	ASSERT_NE(MAP_FAILED, priv);
-	EXPECT_TRUE(pages_hold(priv, 0, MAPPED_PAGES, SEED));
-
-	/* Its writes stay private... */
-	fill_pages(priv, 0, 1, SEED + 1);
-	EXPECT_TRUE(pages_hold(self->map, 0, 1, SEED));
-	EXPECT_TRUE(pages_hold(priv, 0, 1, SEED + 1));
-
-	/* ...while pages it never wrote still show the region. */
-	fill_pages(self->map, 1, 1, SEED + 2);
-	EXPECT_TRUE(pages_hold(priv, 1, 1, SEED + 2));
+	EXPECT_TRUE(pages_are_zero(priv, 0, MAPPED_PAGES));
 	munmap(priv, self->size);
+}
+
+TEST_F(mapped, private_mapping_never_shows_region_writes)
+{
+	unsigned char *priv = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, priv);
+	fill_pages(self->map, 0, MAPPED_PAGES, SEED + 1);
+	EXPECT_TRUE(pages_are_zero(priv, 0, MAPPED_PAGES));
+	munmap(priv, self->size);
+}
+
+TEST_F(mapped, private_mapping_writes_stay_private)
+{
+	unsigned char *priv = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, priv);
+	fill_pages(priv, 0, MAPPED_PAGES, SEED + 1);
+	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED));
+	EXPECT_TRUE(pages_hold(priv, 0, MAPPED_PAGES, SEED + 1));
+	munmap(priv, self->size);
+}
+
+/* Purging the region leaves what was written privately where it is. */
+TEST_F(mapped, purge_leaves_private_pages_alone)
+{
+	unsigned char *priv = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, priv);
+	/* Half written, half only read: neither may change. */
+	fill_pages(priv, 0, MAPPED_PAGES / 2, SEED + 1);
+	EXPECT_TRUE(pages_are_zero(priv, MAPPED_PAGES / 2, MAPPED_PAGES / 2));
+	ASSERT_EQ(0, unpin_pages(self->fd, 0, MAPPED_PAGES));
+	ASSERT_LE(MAPPED_PAGES, purge_all(self->fd));
+	EXPECT_TRUE(pages_are_zero(self->map, 0, MAPPED_PAGES));
+	EXPECT_TRUE(pages_hold(priv, 0, MAPPED_PAGES / 2, SEED + 1));
+	EXPECT_TRUE(pages_are_zero(priv, MAPPED_PAGES / 2, MAPPED_PAGES / 2));
+	munmap(priv, self->size);
+}
+
+/* The kB on line "@key:" of /proc/self/status or /proc/meminfo, or -1. */
+static long long proc_kb(const char *path, const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long long kb = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kb = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The kB on line "@key:" of the mapping at @map in /proc/self/smaps, or
+ * -1. Counted from the page tables when read, unlike RssAnon, which 6.1
+ * updates in batches.
+ */
+static long long smaps_kb(void *map, const char *key)
+{
+	size_t klen = strlen(key);
+	long long kb = -1;
+	bool in_map = false;
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_map = strtoul(line, NULL, 16) == (unsigned long)map;
+			continue;
+		}
+		if (in_map && !strncmp(line, key, klen) && line[klen] == ':') {
+			kb = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Writing a private mapping costs anonymous memory, one page per page
+ * written, and no shmem: before, each page written cost a page of the
+ * backing file as well as its private copy.
+ */
+TEST_F(region, private_mapping_costs_one_anonymous_page_per_page)
+{
+	size_t size = 32 << 20, kb = size >> 10;
+	long long anon, shmem;
+	unsigned char *priv;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, size));
+	priv = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, priv);
+	shmem = proc_kb("/proc/meminfo", "Shmem");
+	ASSERT_LE(0, shmem);
+	memset(priv, 0x5a, size);
+	anon = smaps_kb(priv, "Anonymous");
+	shmem = proc_kb("/proc/meminfo", "Shmem") - shmem;
+	EXPECT_EQ((long long)kb, anon);
+	EXPECT_EQ((long long)kb, smaps_kb(priv, "Rss"));
+	EXPECT_GT((long long)kb / 8, shmem) TH_LOG("Shmem grew %lld kB", shmem);
+	munmap(priv, size);
+}
+
+/*
+ * A region's pages are committed as they are used, as a memfd's are, and
+ * not all at its first mapping as on Android's kernel, which committed
+ * the whole size unless that mapping was MAP_NORESERVE.
+ */
+TEST_F(region, mapping_a_huge_region_commits_no_memory)
+{
+	size_t size = sizeof(size_t) < 8 ? 3UL << 30 : (size_t)1 << 40;
+	long long before, after;
+	unsigned char *map;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, size));
+	before = proc_kb("/proc/meminfo", "Committed_AS");
+	ASSERT_LE(0, before);
+	map = mmap(NULL, self->pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	map[0] = 1;
+	after = proc_kb("/proc/meminfo", "Committed_AS");
+	EXPECT_GT(64 << 10, after - before)
+		TH_LOG("Committed_AS grew %lld kB", after - before);
+	munmap(map, self->pg);
 }
 
 /* The backing file, through /proc/self/map_files */
 
-TEST_F(mapped, map_files_mmap_shares_region_memory)
+/*
+ * The backing file is mapped through /dev/ashmem only, which checks the
+ * mask: a reopen maps nothing, shared or private, whatever it asks for.
+ */
+TEST_F(mapped, map_files_mmap_is_enodev)
 {
 	char path[PATH_MAX];
-	unsigned char *map;
 	int fd;
 
 	map_files_path(path, sizeof(path), self->map, self->size);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
-	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, 0);
-	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
-	fill_pages(map, 0, MAPPED_PAGES, SEED + 1);
-	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED + 1));
-	munmap(map, self->size);
+	EXPECT_EQ(ENODEV, mmap_errno(self->size, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, fd, 0));
+	EXPECT_EQ(ENODEV, mmap_errno(self->size, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(ENODEV, mmap_errno(self->size, PROT_READ, MAP_PRIVATE,
+				     fd, 0));
 	close(fd);
 }
 
-TEST_F(mapped, map_files_writable_mmap_is_eperm_after_mask_drops_write)
+/* What a reopen may do: read the region, as its own descriptor may. */
+TEST_F(mapped, map_files_read_shows_region_memory)
 {
+	unsigned char buf[64];
 	char path[PATH_MAX];
 	int fd;
 
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_PROT_MASK,
-			   (unsigned long)PROT_READ));
 	map_files_path(path, sizeof(path), self->map, self->size);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		/* Refusing the writable open protects the memory too. */
-		EXPECT_TRUE(errno == EACCES || errno == EPERM)
-			TH_LOG("open %s: %s", path, strerror(errno));
-		return;
-	}
-	EXPECT_EQ(EPERM, mmap_errno(self->size, PROT_READ | PROT_WRITE,
-				    MAP_SHARED, fd, 0));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf),
+					      3 * self->pg));
+	EXPECT_TRUE(bytes_are(buf, pattern_byte(SEED, 3), sizeof(buf)));
 	close(fd);
 }
 
@@ -1499,6 +1753,74 @@ TEST_F(mapped, fdinfo_counts_unpinned_and_purged_pages)
 	EXPECT_EQ(7, fdinfo_num(self->fd, "ashmem_pinned_pages"));
 	EXPECT_EQ(1, fdinfo_num(self->fd, "ashmem_unpinned_pages"));
 	EXPECT_EQ(1, fdinfo_num(self->fd, "ashmem_purged_pages"));
+}
+
+/* The keys Android's kernel prints: inode (once mapped), name, size. */
+TEST_F(region, fdinfo_has_android_name_and_size)
+{
+	char val[ASHMEM_NAME_LEN + 16], want[32];
+	size_t size = 3 * self->pg + 5;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "fdinfo region"));
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, size));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	EXPECT_STREQ("fdinfo region", val);
+	ASSERT_EQ(0, fdinfo_get(self->fd, "size", val, sizeof(val)));
+	snprintf(want, sizeof(want), "%zu", size);
+	EXPECT_STREQ(want, val);
+	/* No backing file yet, so no inode. */
+	EXPECT_EQ(-1, fdinfo_get(self->fd, "inode", val, sizeof(val)));
+}
+
+TEST_F(region, fdinfo_of_unnamed_region_has_no_name_key)
+{
+	char val[ASHMEM_NAME_LEN + 16];
+
+	EXPECT_EQ(-1, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	EXPECT_EQ(0, fdinfo_num(self->fd, "size"));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "ashmem_name", val, sizeof(val)));
+	EXPECT_STREQ("dev/ashmem", val);
+}
+
+TEST_F(mapped, fdinfo_inode_is_the_file_id)
+{
+	unsigned long id = 0;
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_GET_FILE_ID, &id));
+	EXPECT_EQ((long long)id, fdinfo_num(self->fd, "inode"));
+	EXPECT_EQ((long long)self->size, fdinfo_num(self->fd, "size"));
+}
+
+TEST_F(region, fdinfo_name_is_escaped_like_ashmem_name)
+{
+	char val[4 * ASHMEM_NAME_LEN], esc[4 * ASHMEM_NAME_LEN];
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "two\nlines\\x"));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_get(self->fd, "ashmem_name", esc, sizeof(esc)));
+	EXPECT_STREQ(esc, val);
+	EXPECT_EQ(NULL, strchr(val, '\n'));
+	EXPECT_STREQ("two\\nlines\\\\x", val);
+}
+
+/* Android's keys come first, in Android's order. */
+TEST_F(mapped, fdinfo_android_keys_come_first_in_order)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int info;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", self->fd);
+	info = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, info);
+	n = read(info, buf, sizeof(buf) - 1);
+	close(info);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	ASSERT_NE(NULL, strstr(buf, "\ninode:\t"));
+	ASSERT_NE(NULL, strstr(buf, "\nsize:\t"));
+	EXPECT_LT(strstr(buf, "\ninode:\t"), strstr(buf, "\nsize:\t"));
+	EXPECT_LT(strstr(buf, "\nsize:\t"), strstr(buf, "\nashmem_name:\t"));
 }
 
 /* Closing */
