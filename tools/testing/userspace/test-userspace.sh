@@ -70,7 +70,7 @@ check "libashmem on /dev/ashmem" \
 check "libashmem with LIBASHMEM_BACKEND=memfd" \
 	env LIBASHMEM_BACKEND=memfd LIBASHMEM_TEST_EXPECT=memfd libashmem_test
 
-# Android 15 and later: only /dev/ashmem<boot_id>, a node of its own.
+# Current AOSP: only /dev/ashmem<boot_id>, a node of its own.
 devnum=$(cat /sys/class/misc/ashmem/dev)
 rm -f "$alias_node"
 if mknod -m 666 "$alias_node" c "${devnum%:*}" "${devnum#*:}" &&
@@ -215,8 +215,9 @@ if hold "$name" $((10 * page)) $((2 * page)); then
 		not_ok "ashmem list shows the purged pages"
 	fi
 
-	# Android 15's name first: with /dev/ashmem some other device, the
-	# tool must still find the module through /dev/ashmem<boot_id>.
+	# The boot_id name first (Android 10 on): with /dev/ashmem some
+	# other device, the tool must still find the module through
+	# /dev/ashmem<boot_id>.
 	rm -f "$alias_node"
 	if mknod -m 666 "$alias_node" c "${devnum%:*}" "${devnum#*:}" &&
 	   mv /dev/ashmem /dev/.ashmem-hidden &&
@@ -391,7 +392,7 @@ else
 		env LIBASHMEM_TEST_EXPECT=device libashmem_test
 fi
 
-# As vm.sh left it: loaded, with the Android 15 name.
+# As vm.sh left it: loaded, with the boot_id name.
 [ -e /sys/module/ashmem ] || insmod /lib/modules/ashmem.ko
 [ -e "$alias_node" ] || ln -s ashmem "$alias_node"
 
