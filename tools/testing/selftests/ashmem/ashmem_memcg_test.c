@@ -168,7 +168,7 @@ TEST_F(memcg, cgroup_reclaim_purges_own_unpinned_pages)
  * overflow its arithmetic and stop it) nor let them hide the one range
  * whose pages are in memory.
  */
-TEST_F(memcg, untouched_huge_ranges_hide_no_resident_one)
+TEST_F_TIMEOUT(memcg, untouched_huge_ranges_hide_no_resident_one, 300)
 {
 	/* As large as SET_SIZE takes: 2^51 pages each on 64-bit. */
 	size_t huge = sizeof(size_t) == 8 ?
@@ -342,7 +342,7 @@ static void unpin_under_many_mappings(struct __test_metadata *_metadata,
  * stay under memory.max. A's purge must not wait behind B's punches, nor
  * A be OOM-killed meanwhile.
  */
-TEST_F(memcg, cgroup_purge_waits_for_no_other_cgroups_punches)
+TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 {
 	const int maps = 60000;
 	int ready[2], done[2], code;
