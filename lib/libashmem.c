@@ -263,6 +263,9 @@ static int fd_kind(int fd)
 	pthread_once(&init_once, lib_init);
 	if (fstat(fd, &st) < 0)
 		return -1;
+	/* A path to the device or a memfd is no region. */
+	if (fcntl(fd, F_GETFL) & O_PATH)
+		return FD_OTHER;
 	if (S_ISCHR(st.st_mode) && st.st_rdev && st.st_rdev == device_rdev())
 		return FD_ASHMEM;
 	if (S_ISREG(st.st_mode) && is_memfd(fd, &st))

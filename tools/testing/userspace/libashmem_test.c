@@ -168,6 +168,42 @@ static int tmpfs_file(char *mnt, size_t size)
 	return fd;
 }
 
+/*
+ * An O_PATH descriptor of the device node has the node's st_rdev, but
+ * opening it ran no open of the driver: it is no region, and no call of
+ * the API works on it (ioctl() on it is EBADF). ashmem_valid() must say
+ * 0, as the header promises for anything but an open region.
+ */
+TEST(valid_says_no_to_o_path_of_the_device)
+{
+	char node[128] = "/dev/ashmem", id[64] = "";
+	int fd, region;
+	FILE *f;
+
+	if (!expect_device())
+		SKIP(return, "regions are memfds here");
+	region = ashmem_create_region("o_path", page_size());
+	ASSERT_LE(0, region);
+	fd = open(node, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		/* Only Android 15's name: /dev/ashmem<boot_id>. */
+		f = fopen("/proc/sys/kernel/random/boot_id", "re");
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(id, sizeof(id), f));
+		fclose(f);
+		id[strcspn(id, "\n")] = '\0';
+		snprintf(node, sizeof(node), "/dev/ashmem%s", id);
+		fd = open(node, O_PATH | O_CLOEXEC);
+	}
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(errno));
+	EXPECT_EQ(0, ashmem_valid(fd));
+	errno = 0;
+	EXPECT_EQ(-1, ashmem_get_size_region(fd));
+	EXPECT_EQ(ENOTTY, errno);
+	close(fd);
+	close(region);
+}
+
 TEST(valid_says_no_to_tmpfs_files)
 {
 	char mnt[64];
