@@ -109,8 +109,13 @@ done
 # The udev rule, on a device that exists here: ashmem's own is not (the
 # module is never loaded on the host), so the rule is tried on a copy that
 # matches another misc device, with everything else unchanged.
+# udev_test DEV [MODE]: the rule run on a node of DEV made with MODE (the
+# mode the module gives it: 0666, or node_mode; default 600), in
+# $work/udev.
 udev_test() {
 	local dev=$1 scratch=$work/udev
+
+	rm -rf "$scratch"
 
 	mkdir -p "$scratch/rules" "$scratch/dev" "$scratch/run"
 	sed "s/KERNEL==\"ashmem\"/KERNEL==\"$dev\"/" \
@@ -125,7 +130,7 @@ udev_test() {
 		done
 		mount -t tmpfs tmpfs /dev
 		mknod -m 666 /dev/null c 1 3
-		mknod -m 600 "/dev/$2" c "$3" "$4"
+		mknod -m "$5" "/dev/$2" c "$3" "$4"
 		mount --bind "$1/run" /run
 		udevadm test --action=add "/sys/class/misc/$2" >"$1/test.log" 2>&1
 		stat -c "%a" "/dev/$2" >"$1/mode"
@@ -133,7 +138,7 @@ udev_test() {
 			printf "%s -> %s\n" "$l" "$(readlink "$l")"
 		done >"$1/links"
 	' sh "$scratch" "$dev" "$(cut -d: -f1 "/sys/class/misc/$dev/dev")" \
-		"$(cut -d: -f2 "/sys/class/misc/$dev/dev")"
+		"$(cut -d: -f2 "/sys/class/misc/$dev/dev")" "${2:-600}"
 }
 
 dev=''
@@ -146,13 +151,13 @@ done
 boot_id=$(tr -d ' \n' </proc/sys/kernel/random/boot_id)
 if [[ -z $dev ]] || ! command -v udevadm >/dev/null; then
 	echo "# no misc device or no udevadm here: the udev rule is not tested"
-elif udev_test "$dev" >>"$logf" 2>&1; then
+elif udev_test "$dev" 666 >>"$logf" 2>&1; then
 	ok "udevadm test runs the rule"
 	mode=$(cat "$work/udev/mode")
 	if [[ $mode == 666 ]]; then
-		ok "the rule makes the node 0666"
+		ok "the rule keeps the module's default mode 0666"
 	else
-		not_ok "the rule leaves the node $mode"
+		not_ok "the rule turns the module's 0666 node into $mode"
 	fi
 	if grep -qx "/dev/ashmem$boot_id -> $dev" "$work/udev/links"; then
 		ok "the rule links /dev/ashmem<boot_id> to the node"
@@ -163,6 +168,22 @@ elif udev_test "$dev" >>"$logf" 2>&1; then
 else
 	not_ok "udevadm test failed (log: $logf)"
 	cat "$work/udev/test.log" >>"$logf" 2>/dev/null || true
+fi
+
+# The module's node_mode parameter is the administrator's way to keep
+# ashmem from other users (README: node_mode=0660): the module makes the
+# node with that mode, and the rule must not open it to everyone again.
+# A node that comes 0660 stays 0660.
+if [[ -n $dev ]] && command -v udevadm >/dev/null &&
+   udev_test "$dev" 660 >>"$logf" 2>&1; then
+	mode=$(cat "$work/udev/mode")
+	if [[ $mode == 660 ]]; then
+		ok "the rule keeps the mode node_mode=0660 gave the node"
+	else
+		not_ok "the rule turns a node_mode=0660 node into $mode"
+	fi
+elif [[ -n $dev ]] && command -v udevadm >/dev/null; then
+	not_ok "udevadm test on a 0660 node failed (log: $logf)"
 fi
 
 tap_end
