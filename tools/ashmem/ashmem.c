@@ -8,9 +8,11 @@
  *   ashmem stats [--json]  the module's statistics from debugfs
  *   ashmem help [COMMAND], ashmem --version
  *
- * A descriptor is taken for a region only if it is the ashmem device:
- * /proc/PID/fd/N must be a character device whose st_rdev is the one of
- * /dev/ashmem<boot_id> or /dev/ashmem, as libashmem decides, and the
+ * Every thread's descriptor table is read (/proc/PID/task/TID/fd), once
+ * per table: a thread may have one of its own, and the main thread may
+ * be gone. A descriptor is taken for a region only if it is the ashmem
+ * device: its fd link must be a character device whose st_rdev is the
+ * one of /dev/ashmem<boot_id> or /dev/ashmem, as libashmem decides, and the
  * inode and mount the fdinfo file names must be that same file. Only then
  * are the ashmem_* keys of its fdinfo believed, read in whole lines:
  * other files' fdinfo (io_uring's, for one) print names their owner
@@ -35,10 +37,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/ashmem.h>
+#include <linux/kcmp.h>
 
 #ifndef ASHMEM_VERSION
 #define ASHMEM_VERSION		"unknown"
@@ -567,7 +571,7 @@ static bool all_digits(const char *s)
  * read afterwards names that same file (inode and mount), so that a
  * descriptor closed and reused in between is not taken for it.
  */
-static bool read_region(const struct device *dev, int pid, int fd,
+static bool read_region(const struct device *dev, int pid, int tid, int fd,
 			struct region *r)
 {
 	char path[64];
@@ -577,7 +581,7 @@ static bool read_region(const struct device *dev, int pid, int fd,
 	bool ok;
 	FILE *f;
 
-	snprintf(path, sizeof(path), PROC "/%d/fd/%d", pid, fd);
+	snprintf(path, sizeof(path), PROC "/%d/task/%d/fd/%d", pid, tid, fd);
 	if (statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_INO | STATX_MNT_ID,
 		  &stx) < 0)
 		return false;
@@ -585,7 +589,8 @@ static bool read_region(const struct device *dev, int pid, int fd,
 	    makedev(stx.stx_rdev_major, stx.stx_rdev_minor) != dev->rdev)
 		return false;
 
-	snprintf(path, sizeof(path), PROC "/%d/fdinfo/%d", pid, fd);
+	snprintf(path, sizeof(path), PROC "/%d/task/%d/fdinfo/%d", pid, tid,
+		 fd);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -603,18 +608,34 @@ static bool read_region(const struct device *dev, int pid, int fd,
 	return true;
 }
 
-/* Adds the regions of process @pid; processes that went away are no error. */
-static int scan_process(const struct device *dev, struct region_list *list,
-			int pid)
+/* Does @list hold descriptor @fd of @pid, for the region of inode @ino? */
+static bool region_listed(const struct region_list *list, size_t from,
+			  int pid, int fd, unsigned long long ino)
+{
+	size_t i;
+
+	for (i = from; i < list->nr; i++)
+		if (list->v[i].pid == pid && list->v[i].fd == fd &&
+		    list->v[i].file_id == ino)
+			return true;
+	return false;
+}
+
+/*
+ * Adds the regions in the descriptor table of thread @tid of process
+ * @pid; those already listed for @pid since entry @from (the same table
+ * seen through another thread) are skipped.
+ */
+static int scan_table(const struct device *dev, struct region_list *list,
+		      size_t from, int pid, int tid, char *comm, bool *comm_read)
 {
 	struct region r;
 	struct dirent *de;
-	char path[64], comm[COMM_MAX] = "";
-	bool comm_read = false;
+	char path[64];
 	int fd, ret = 0;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), PROC "/%d/fd", pid);
+	snprintf(path, sizeof(path), PROC "/%d/task/%d/fd", pid, tid);
 	dir = opendir(path);
 	if (!dir) {
 		if (errno == EACCES || errno == EPERM)
@@ -625,16 +646,64 @@ static int scan_process(const struct device *dev, struct region_list *list,
 		if (!all_digits(de->d_name))
 			continue;
 		fd = atoi(de->d_name);
-		if (!read_region(dev, pid, fd, &r))
+		if (!read_region(dev, pid, tid, fd, &r))
+			continue;
+		if (region_listed(list, from, pid, fd, r.file_id))
 			continue;
 		r.pid = pid;
 		r.fd = fd;
-		if (!comm_read) {
-			read_comm(pid, comm, sizeof(comm));
-			comm_read = true;
+		if (!*comm_read) {
+			read_comm(pid, comm, COMM_MAX);
+			*comm_read = true;
 		}
 		memcpy(r.comm, comm, sizeof(r.comm));
 		ret = region_add(list, &r);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* Does thread @a share its descriptor table with thread @b? */
+static bool same_table(int a, int b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0) == 0;
+}
+
+/* Threads whose tables were read, to skip threads that share them. */
+#define TABLES_MAX	64
+
+/*
+ * Adds the regions of process @pid, in every thread's descriptor table:
+ * a thread may have a table of its own (unshare(CLONE_FILES)), and the
+ * main thread may be gone (pthread_exit()) while the others hold the
+ * process's table. Processes that went away are no error.
+ */
+static int scan_process(const struct device *dev, struct region_list *list,
+			int pid)
+{
+	int tables[TABLES_MAX], nr_tables = 0, tid, i, ret = 0;
+	char path[64], comm[COMM_MAX] = "";
+	size_t from = list->nr;
+	bool comm_read = false;
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), PROC "/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (!ret && (de = readdir(dir))) {
+		if (!all_digits(de->d_name))
+			continue;
+		tid = atoi(de->d_name);
+		for (i = 0; i < nr_tables; i++)
+			if (same_table(tid, tables[i]))
+				break;
+		if (i < nr_tables)
+			continue;
+		if (nr_tables < TABLES_MAX)
+			tables[nr_tables++] = tid;
+		ret = scan_table(dev, list, from, pid, tid, comm, &comm_read);
 	}
 	closedir(dir);
 	return ret;

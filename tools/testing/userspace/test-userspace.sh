@@ -274,6 +274,33 @@ else
 	not_ok "the forger sets up its io_uring"
 fi
 
+# An unprivileged process can keep its regions out of /proc/PID/fd: its
+# main thread exits while another thread lives on (/proc/PID/fd of the
+# zombie leader lists nothing), or a thread unshares its descriptor table
+# (only /proc/PID/task/TID/fd has it). The regions are open all the same:
+# list must show them, and count them in the totals.
+for how in leader-exit thread-files; do
+	export ASHMEM_HOLD_HIDE=$how
+	if hold "hidden-$how" $((3 * page)) 0; then
+		unset ASHMEM_HOLD_HIDE
+		ashmem list > /tmp/list.txt 2>&1
+		sed 's/^/# /' /tmp/list.txt
+		# shellcheck disable=SC2016 # awk's $1
+		result "ashmem list shows a region only a thread holds ($how)" \
+			awk -v pid="$hold_pid" -v name="hidden-$how" \
+				'$1 == pid && $NF == name { found = 1 }
+				END { exit !found }' /tmp/list.txt
+		ashmem list --json > /tmp/list.json 2>&1
+		result "ashmem list --json shows a region only a thread holds ($how)" \
+			grep -q "\"name\": \"hidden-$how\"" /tmp/list.json
+		kill "$hold_pid"
+		wait "$hold_pid" 2>/dev/null
+	else
+		unset ASHMEM_HOLD_HIDE
+		not_ok "the helper holds a region ($how)"
+	fi
+done
+
 # Names may hold anything; the text must not, and the JSON must stay
 # valid. The process renames itself too: comm has no rules either.
 comm=$(printf 'ev\n    1 i\033\r\t')
