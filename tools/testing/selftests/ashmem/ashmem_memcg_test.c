@@ -255,14 +255,6 @@ static void unpin_untouched_beside_resident(struct __test_metadata *_metadata,
 	}
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * The weight of a range is what purging it gives back. Untouched ranges
  * of regions whose pinned pages are in memory give back nothing, however
@@ -309,33 +301,6 @@ TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
 }
 
 /*
- * In cgroup @cg: a region of 256 untouched pages mapped @maps times over,
- * with 128 one-page ranges unpinned, so that punching any of them walks
- * every mapping. Says so on @ready, then waits for @done.
- */
-static void unpin_under_many_mappings(struct __test_metadata *_metadata,
-				      const char *cg, int maps, int ready,
-				      int done)
-{
-	size_t size = 256 * page_size(), i;
-	char c;
-	int fd, m;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ASSERT_EQ(0, cg_enter(cg));
-	fd = open_region(_metadata);
-	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
-	for (m = 0; m < maps; m++)
-		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
-					   fd, 0)) TH_LOG("mapping %d", m);
-	for (i = 0; i < 128; i++)
-		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
-	ASSERT_EQ(1, write(ready, "r", 1));
-	ASSERT_EQ(1, read(done, &c, 1));
-	exit(0);
-}
-
-/*
  * Cgroup B's unpinned ranges are purged first, and each punch of them is
  * slow: B's file is mapped 60000 times, which the default max_map_count
  * allows any task. Cgroup A then needs its own unpinned pages purged to
@@ -356,9 +321,10 @@ TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 	ASSERT_EQ(0, pipe(done));
 	b = fork();
 	ASSERT_LE(0, b);
-	if (!b)
-		unpin_under_many_mappings(_metadata, self->b, maps, ready[1],
-					  done[0]);
+	if (!b) {
+		ASSERT_EQ(0, cg_enter(self->b));
+		slow_to_punch(_metadata, maps, ready[1], done[0]);
+	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 
 	/* B's reclaim queues its ranges, and waits a little for them. */

@@ -58,39 +58,6 @@ FIXTURE_TEARDOWN(load)
 #define MAX_MAP_COUNT	"/proc/sys/vm/max_map_count"
 #define DEBUGFS_STATS	"/sys/kernel/debug/ashmem/stats"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/*
- * A region of 256 untouched pages mapped @maps times over, with 128
- * one-page ranges unpinned: punching any of them walks every mapping.
- * Says so on @ready, then waits for @done.
- */
-static void slow_to_punch(struct __test_metadata *_metadata, int maps,
-			  int ready, int done)
-{
-	size_t size = 256 * page_size(), i;
-	char c;
-	int fd, m;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open_region(_metadata);
-	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
-	for (m = 0; m < maps; m++)
-		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
-					   fd, 0)) TH_LOG("mapping %d", m);
-	for (i = 0; i < 128; i++)
-		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
-	ASSERT_EQ(1, write(ready, "r", 1));
-	ASSERT_EQ(1, read(done, &c, 1));
-	exit(0);
-}
-
 /* A region of 2 * @ranges pages, every other page unpinned, untouched. */
 static int unpinned_every_other_page(struct __test_metadata *_metadata,
 				     size_t ranges)
