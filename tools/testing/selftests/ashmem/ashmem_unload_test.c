@@ -7,6 +7,12 @@
  * and must not run beside other ashmem tests. Loading beside another
  * driver's /dev/ashmem takes ASHMEM_OTHER_KO (default
  * /lib/modules/ashmem_other.ko, built from other_ashmem/).
+ *
+ * On a kernel with fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS,
+ * CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC: make check-debug's), loading
+ * is also failed at every allocation it makes, one at a time: each failed
+ * load must leave nothing behind, and kmemleak's scan at the end of the
+ * run finds what its unwind missed.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -211,6 +217,289 @@ TEST_F(unload, load_beside_another_ashmem_is_ebusy)
 	EXPECT_NE(0, access("/sys/module/ashmem", F_OK));
 	ASSERT_EQ(0, delete_module("ashmem_other", O_NONBLOCK));
 	reload(_metadata);
+}
+
+/*
+ * Loading with its allocations failed, one at a time, through this task's
+ * fail-nth: writing N to it fails the N-th allocation the task makes that
+ * an injector (failslab, fail_page_alloc) looks at; reading it back gives
+ * 0 if that allocation was reached. The injectors' own probability stays
+ * 0, so nothing else fails.
+ */
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define FAULT_ATTRS	"/sys/kernel/debug"
+#define TRACING		"/sys/kernel/debug/tracing"
+#define MODULE_LOAD_EVENT "events/module/module_load/enable"
+/* Far more allocations than one load makes, KASAN and kmemleak included. */
+#define MAX_LOAD_FAULTS	5000
+
+/*
+ * By default the injectors skip allocations that may sleep, as nearly all
+ * of a module's are, and fail_page_alloc single pages. A failure must
+ * print nothing: the runner fails the run on any stack trace.
+ */
+static const struct {
+	const char *name;
+	const char *value;
+} load_fault_attrs[] = {
+	{ "failslab/verbose",			"0" },
+	{ "fail_page_alloc/verbose",		"0" },
+	{ "failslab/ignore-gfp-wait",		"N" },
+	{ "fail_page_alloc/ignore-gfp-wait",	"N" },
+	{ "fail_page_alloc/min-order",		"0" },
+};
+
+#define NR_LOAD_FAULT_ATTRS	ARRAY_SIZE(load_fault_attrs)
+#define ATTR_LEN		32
+
+/* Reads the first line of @dir/@name into @buf; returns 0 or -1. */
+static int attr_get(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Writes @value to @dir/@name; returns 0 or -1. */
+static int attr_set(const char *dir, const char *name, const char *value)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* The whole file at @path in a new buffer, for init_module(2). */
+static void *read_whole(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = fstat(fd, &st) ? NULL : malloc(st.st_size);
+	while (buf && done < (size_t)st.st_size) {
+		n = read(fd, buf + done, st.st_size - done);
+		if (n <= 0) {
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		done += n;
+	}
+	close(fd);
+	*len = done;
+	return buf;
+}
+
+FIXTURE(load_faults) {
+	bool ready;
+	int fail_nth;		/* this task's fail-nth, open */
+	unsigned int nr_set;	/* attributes changed, to restore */
+	char saved[NR_LOAD_FAULT_ATTRS][ATTR_LEN];
+	bool tracing;		/* module_load events on */
+	void *image;		/* the module file */
+	size_t image_len;
+};
+
+FIXTURE_SETUP(load_faults)
+{
+	char value[ATTR_LEN];
+	unsigned int i;
+
+	self->fail_nth = -1;
+	if (!can_reload(_metadata))
+		return;
+	if (access(FAIL_NTH, W_OK))
+		SKIP(return, "no %s: kernel without CONFIG_FAULT_INJECTION",
+		     FAIL_NTH);
+	for (i = 0; i < NR_LOAD_FAULT_ATTRS; i++) {
+		if (attr_get(FAULT_ATTRS, load_fault_attrs[i].name,
+			     self->saved[i], ATTR_LEN))
+			SKIP(return,
+			     "no %s/%s: kernel without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS, or no debugfs",
+			     FAULT_ATTRS, load_fault_attrs[i].name);
+	}
+	/* A probability would fail other tasks' allocations too. */
+	ASSERT_EQ(0, attr_get(FAULT_ATTRS, "failslab/probability", value,
+			      sizeof(value)));
+	ASSERT_STREQ("0", value);
+	ASSERT_EQ(0, attr_get(FAULT_ATTRS, "fail_page_alloc/probability",
+			      value, sizeof(value)));
+	ASSERT_STREQ("0", value);
+
+	self->image = read_whole(ashmem_ko(), &self->image_len);
+	ASSERT_NE(NULL, self->image) TH_LOG("reading %s: %s", ashmem_ko(),
+					    strerror(errno));
+	self->fail_nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fail_nth);
+	for (; self->nr_set < NR_LOAD_FAULT_ATTRS; self->nr_set++) {
+		i = self->nr_set;
+		ASSERT_EQ(0, attr_set(FAULT_ATTRS, load_fault_attrs[i].name,
+				      load_fault_attrs[i].value))
+			TH_LOG("writing %s: %s", load_fault_attrs[i].name,
+			       strerror(errno));
+	}
+	/* Tells failures in the module's init from the loader's, if it can. */
+	self->tracing = !attr_set(TRACING, MODULE_LOAD_EVENT, "1");
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(load_faults)
+{
+	unsigned int i;
+
+	if (self->fail_nth >= 0) {
+		pwrite(self->fail_nth, "0", 1, 0);
+		close(self->fail_nth);
+	}
+	for (i = self->nr_set; i-- > 0; )
+		attr_set(FAULT_ATTRS, load_fault_attrs[i].name,
+			 self->saved[i]);
+	if (self->tracing)
+		attr_set(TRACING, MODULE_LOAD_EVENT, "0");
+	free(self->image);
+	if (self->ready && access("/sys/module/ashmem", F_OK))
+		reload(_metadata);
+}
+
+/*
+ * Loads the module with the @nth allocation of this task failed; returns
+ * 0 or the errno of the load, and whether the @nth allocation was reached.
+ */
+static int load_failing_nth(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(load_faults) *self, unsigned int nth,
+			    bool *reached)
+{
+	char buf[ATTR_LEN];
+	ssize_t n;
+	int ret = 0;
+
+	n = snprintf(buf, sizeof(buf), "%u", nth);
+	ASSERT_EQ(n, pwrite(self->fail_nth, buf, n, 0));
+	if (syscall(SYS_init_module, self->image, self->image_len, ""))
+		ret = errno;
+	n = pread(self->fail_nth, buf, sizeof(buf) - 1, 0);
+	/* Before anything else allocates. */
+	pwrite(self->fail_nth, "0", 1, 0);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	*reached = strtoul(buf, NULL, 10) == 0;
+	return ret;
+}
+
+/* Whether the last load got as far as running the module's init. */
+static bool init_was_run(void)
+{
+	char trace[4096];
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	while (!found && (n = read(fd, trace, sizeof(trace) - 1)) > 0) {
+		trace[n] = '\0';
+		found = strstr(trace, "module_load: ashmem");
+	}
+	close(fd);
+	return found;
+}
+
+static void clear_trace(void)
+{
+	int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Every allocation of a load, the loader's and ashmem_init()'s, failed in
+ * turn until one load reaches none: a load that fails leaves no module,
+ * no device and no misc class entry behind (and no leak, for kmemleak); a
+ * failure the kernel absorbs leaves a module that unloads. The load
+ * without a failure must work.
+ */
+TEST_F(load_faults, fails_cleanly_at_every_allocation)
+{
+	unsigned int nth, failed = 0, in_init = 0, absorbed = 0;
+	bool reached = true;
+	struct stat st;
+	int ret = 0, fd, i;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
+		TH_LOG("delete_module: %s", strerror(errno));
+	for (nth = 1; nth <= MAX_LOAD_FAULTS; nth++) {
+		if (self->tracing)
+			clear_trace();
+		ret = load_failing_nth(_metadata, self, nth, &reached);
+		if (!reached)
+			break;
+		if (!ret) {
+			absorbed++;
+			ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
+				TH_LOG("allocation %u: delete_module: %s", nth,
+				       strerror(errno));
+			continue;
+		}
+		failed++;
+		if (self->tracing && init_was_run())
+			in_init++;
+		if (ret != ENOMEM)
+			TH_LOG("allocation %u failed: load failed with %s",
+			       nth, strerror(ret));
+		ASSERT_NE(0, access("/sys/module/ashmem", F_OK))
+			TH_LOG("allocation %u failed: module left behind", nth);
+		ASSERT_NE(0, access("/sys/class/misc/ashmem", F_OK))
+			TH_LOG("allocation %u failed: misc device left", nth);
+		ASSERT_NE(0, access(ASHMEM_DEV, F_OK))
+			TH_LOG("allocation %u failed: %s left", nth, ASHMEM_DEV);
+	}
+	if (self->tracing)
+		TH_LOG("%u allocations failed in turn: %u loads failed, %u of them in do_init_module (ashmem_init), %u loads absorbed the failure",
+		       nth - 1, failed, in_init, absorbed);
+	else
+		TH_LOG("%u allocations failed in turn: %u loads failed, %u loads absorbed the failure",
+		       nth - 1, failed, absorbed);
+	ASSERT_FALSE(reached) TH_LOG("still failing after %u allocations",
+				     MAX_LOAD_FAULTS);
+	ASSERT_EQ(0, ret) TH_LOG("load without a failure: %s", strerror(ret));
+	EXPECT_LT(0, failed);
+	if (self->tracing)
+		EXPECT_LT(0, in_init);
+
+	for (i = 0; i < 100 && stat(ASHMEM_DEV, &st); i++)
+		usleep(10000);
+	fd = open_region(_metadata);
+	EXPECT_LE(0, fd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
