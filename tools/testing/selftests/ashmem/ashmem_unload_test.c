@@ -223,15 +223,17 @@ TEST_F(unload, load_beside_another_ashmem_is_ebusy)
  * Loading with its allocations failed, one at a time, through this task's
  * fail-nth: writing N to it fails the N-th allocation the task makes that
  * an injector (failslab, fail_page_alloc) looks at; reading it back gives
- * 0 if that allocation was reached. The injectors' own probability stays
- * 0, so nothing else fails.
+ * what is left of N, 0 once that allocation failed. The injectors' own
+ * probability stays 0, so nothing else fails.
  */
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define FAULT_ATTRS	"/sys/kernel/debug"
 #define TRACING		"/sys/kernel/debug/tracing"
 #define MODULE_LOAD_EVENT "events/module/module_load/enable"
-/* Far more allocations than one load makes, KASAN and kmemleak included. */
-#define MAX_LOAD_FAULTS	5000
+/* More allocations than any load makes, KASAN and kmemleak included. */
+#define LOAD_PROBE	100000
+/* A load's count varies a little (slab refills, kmemleak's pool). */
+#define LOAD_SLACK	8
 
 /*
  * By default the injectors skip allocations that may sleep, as nearly all
@@ -291,9 +293,9 @@ static int attr_set(const char *dir, const char *name, const char *value)
 /* The whole file at @path in a new buffer, for init_module(2). */
 static void *read_whole(const char *path, size_t *len)
 {
+	size_t done = 0;
 	struct stat st;
 	char *buf;
-	size_t done = 0;
 	ssize_t n;
 	int fd;
 
@@ -305,8 +307,8 @@ static void *read_whole(const char *path, size_t *len)
 		n = read(fd, buf + done, st.st_size - done);
 		if (n <= 0) {
 			free(buf);
-			close(fd);
-			return NULL;
+			buf = NULL;
+			break;
 		}
 		done += n;
 	}
@@ -343,6 +345,10 @@ FIXTURE_SETUP(load_faults)
 			     "no %s/%s: kernel without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     FAULT_ATTRS, load_fault_attrs[i].name);
 	}
+	if (attr_set(TRACING, MODULE_LOAD_EVENT, "1"))
+		SKIP(return, "no %s/%s: kernel without CONFIG_EVENT_TRACING",
+		     TRACING, MODULE_LOAD_EVENT);
+	self->tracing = true;
 	/* A probability would fail other tasks' allocations too. */
 	ASSERT_EQ(0, attr_get(FAULT_ATTRS, "failslab/probability", value,
 			      sizeof(value)));
@@ -363,8 +369,6 @@ FIXTURE_SETUP(load_faults)
 			TH_LOG("writing %s: %s", load_fault_attrs[i].name,
 			       strerror(errno));
 	}
-	/* Tells failures in the module's init from the loader's, if it can. */
-	self->tracing = !attr_set(TRACING, MODULE_LOAD_EVENT, "1");
 	self->ready = true;
 }
 
@@ -388,11 +392,12 @@ FIXTURE_TEARDOWN(load_faults)
 
 /*
  * Loads the module with the @nth allocation of this task failed; returns
- * 0 or the errno of the load, and whether the @nth allocation was reached.
+ * 0 or the errno of the load, and in @left what remains of @nth: 0 if
+ * that allocation was reached and failed.
  */
 static int load_failing_nth(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(load_faults) *self, unsigned int nth,
-			    bool *reached)
+			    unsigned int *left)
 {
 	char buf[ATTR_LEN];
 	ssize_t n;
@@ -407,12 +412,23 @@ static int load_failing_nth(struct __test_metadata *_metadata,
 	pwrite(self->fail_nth, "0", 1, 0);
 	ASSERT_LT(0, n);
 	buf[n] = '\0';
-	*reached = strtoul(buf, NULL, 10) == 0;
+	*left = strtoul(buf, NULL, 10);
 	return ret;
 }
 
-/* Whether the last load got as far as running the module's init. */
-static bool init_was_run(void)
+static void clear_trace(void)
+{
+	int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Whether the last load got past the loader to do_init_module(), which
+ * runs ashmem_init(): the loader traces module_load just before.
+ */
+static bool init_was_reached(void)
 {
 	char trace[4096];
 	bool found = false;
@@ -430,48 +446,45 @@ static bool init_was_run(void)
 	return found;
 }
 
-static void clear_trace(void)
-{
-	int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
-
-	if (fd >= 0)
-		close(fd);
-}
-
 /*
- * Every allocation of a load, the loader's and ashmem_init()'s, failed in
- * turn until one load reaches none: a load that fails leaves no module,
- * no device and no misc class entry behind (and no leak, for kmemleak); a
- * failure the kernel absorbs leaves a module that unloads. The load
- * without a failure must work.
+ * Every allocation of do_init_module() and ashmem_init() failed in turn,
+ * from the last a load makes back to the first that fails in the loader
+ * itself: a load that fails leaves no module, no misc device and no node
+ * behind (and no leak, for the runner's kmemleak scan); a failure the
+ * kernel absorbs (kmemleak's pool, a debugfs file) leaves a module that
+ * unloads. Earlier allocations are the loader's alone, and some of them,
+ * for KASAN's shadow of the module, print a stack trace when they fail.
  */
-TEST_F(load_faults, fails_cleanly_at_every_allocation)
+TEST_F_TIMEOUT(load_faults, fails_cleanly_at_every_allocation, 1200)
 {
-	unsigned int nth, failed = 0, in_init = 0, absorbed = 0;
-	bool reached = true;
-	struct stat st;
-	int ret = 0, fd, i;
+	unsigned int total, nth, left, in_init = 0, absorbed = 0, unused = 0;
+	int ret, fd;
 
 	if (!self->ready)
 		return;
 	ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
 		TH_LOG("delete_module: %s", strerror(errno));
-	for (nth = 1; nth <= MAX_LOAD_FAULTS; nth++) {
-		if (self->tracing)
-			clear_trace();
-		ret = load_failing_nth(_metadata, self, nth, &reached);
-		if (!reached)
-			break;
-		if (!ret) {
-			absorbed++;
+	ret = load_failing_nth(_metadata, self, LOAD_PROBE, &left);
+	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", ashmem_ko(),
+				 strerror(ret));
+	ASSERT_LT(0, left);
+	total = LOAD_PROBE - left;
+	ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK));
+
+	for (nth = total + LOAD_SLACK; nth > 0; nth--) {
+		clear_trace();
+		ret = load_failing_nth(_metadata, self, nth, &left);
+		if (left || !ret) {
+			/* Not reached this time, or absorbed. */
+			ASSERT_EQ(0, ret) TH_LOG("allocation %u not failed: %s",
+						 nth, strerror(ret));
+			unused += !!left;
+			absorbed += !left;
 			ASSERT_EQ(0, delete_module("ashmem", O_NONBLOCK))
 				TH_LOG("allocation %u: delete_module: %s", nth,
 				       strerror(errno));
 			continue;
 		}
-		failed++;
-		if (self->tracing && init_was_run())
-			in_init++;
 		if (ret != ENOMEM)
 			TH_LOG("allocation %u failed: load failed with %s",
 			       nth, strerror(ret));
@@ -481,22 +494,16 @@ TEST_F(load_faults, fails_cleanly_at_every_allocation)
 			TH_LOG("allocation %u failed: misc device left", nth);
 		ASSERT_NE(0, access(ASHMEM_DEV, F_OK))
 			TH_LOG("allocation %u failed: %s left", nth, ASHMEM_DEV);
+		if (!init_was_reached())
+			break;
+		in_init++;
 	}
-	if (self->tracing)
-		TH_LOG("%u allocations failed in turn: %u loads failed, %u of them in do_init_module (ashmem_init), %u loads absorbed the failure",
-		       nth - 1, failed, in_init, absorbed);
-	else
-		TH_LOG("%u allocations failed in turn: %u loads failed, %u loads absorbed the failure",
-		       nth - 1, failed, absorbed);
-	ASSERT_FALSE(reached) TH_LOG("still failing after %u allocations",
-				     MAX_LOAD_FAULTS);
-	ASSERT_EQ(0, ret) TH_LOG("load without a failure: %s", strerror(ret));
-	EXPECT_LT(0, failed);
-	if (self->tracing)
-		EXPECT_LT(0, in_init);
+	TH_LOG("a load makes %u allocations; from allocation %u on, %u failed the load in do_init_module, %u were absorbed, %u not reached",
+	       total, nth, in_init, absorbed, unused);
+	ASSERT_LT(0, nth) TH_LOG("no allocation failed in the loader");
+	EXPECT_LT(0, in_init);
 
-	for (i = 0; i < 100 && stat(ASHMEM_DEV, &st); i++)
-		usleep(10000);
+	reload(_metadata);
 	fd = open_region(_metadata);
 	EXPECT_LE(0, fd);
 	close(fd);
