@@ -254,40 +254,40 @@ static const struct {
 #define NR_LOAD_FAULT_ATTRS	ARRAY_SIZE(load_fault_attrs)
 #define ATTR_LEN		32
 
+static FILE *attr_open(const char *dir, const char *name, const char *mode)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return fopen(path, mode);
+}
+
 /* Reads the first line of @dir/@name into @buf; returns 0 or -1. */
 static int attr_get(const char *dir, const char *name, char *buf, size_t len)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
+	FILE *f = attr_open(dir, name, "re");
+	bool got;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!f)
 		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	got = fgets(buf, len, f);
+	fclose(f);
+	if (got)
+		buf[strcspn(buf, "\n")] = '\0';
+	return got ? 0 : -1;
 }
 
 /* Writes @value to @dir/@name; returns 0 or -1. */
 static int attr_set(const char *dir, const char *name, const char *value)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
+	FILE *f = attr_open(dir, name, "we");
+	bool put;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!f)
 		return -1;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -1;
+	put = fputs(value, f) >= 0;
+	/* The write happens here, and with it the attribute's verdict. */
+	return fclose(f) || !put ? -1 : 0;
 }
 
 /* The whole file at @path in a new buffer, for init_module(2). */
