@@ -138,18 +138,43 @@ static void ranges_free(struct list_head *list)
 }
 
 /*
- * Tops @spare up to @want ranges. They are allocated before ranges_lock is
- * taken, as reclaim may be waiting for that lock, and through the LRU so
- * that the caller's memory cgroup has its list ready for them.
+ * A range, in the memory cgroup active now, with its struct on node @nid
+ * if it can be had there without reclaim. The list_lru files an object
+ * under the node of its struct (before 6.8 there is no other way), and
+ * reclaim for a node looks only at that node's list: a range must be
+ * filed on the node of its pages for that reclaim to find it. It is
+ * allocated through the LRU first, so that the cgroup's list exists.
+ */
+static struct ashmem_range *range_alloc(int nid)
+{
+	struct ashmem_range *range, *there;
+
+	range = kmem_cache_alloc_lru(ashmem_range_cache, &ashmem_lru,
+				     ASHMEM_GFP);
+	if (!range || nid == NUMA_NO_NODE ||
+	    page_to_nid(virt_to_page(range)) == nid)
+		return range;
+	there = kmem_cache_alloc_node(ashmem_range_cache,
+				      (ASHMEM_GFP & ~__GFP_DIRECT_RECLAIM) |
+				      __GFP_THISNODE, nid);
+	if (!there)
+		return range;
+	kmem_cache_free(ashmem_range_cache, range);
+	return there;
+}
+
+/*
+ * Tops @spare up to @want ranges, for pages on node @nid. They are
+ * allocated before ranges_lock is taken, as reclaim may be waiting for
+ * that lock.
  */
 static int ranges_reserve(struct list_head *spare, unsigned int *nr,
-			  unsigned int want)
+			  unsigned int want, int nid)
 {
 	struct ashmem_range *range;
 
 	while (*nr < want) {
-		range = kmem_cache_alloc_lru(ashmem_range_cache, &ashmem_lru,
-					     ASHMEM_GFP);
+		range = range_alloc(nid);
 		if (!range)
 			return -ENOMEM;
 		list_add(&range->lru, spare);
@@ -162,19 +187,21 @@ static bool area_settle(struct ashmem_area *area, pgoff_t start,
 			pgoff_t *from, pgoff_t last);
 
 /*
- * The memory cgroup the pages of [start, last] are charged to, with a
- * reference, or NULL if none of them is in memory (or it is going away).
- * Ranges are allocated there, so that the list_lru files them where their
- * pages are charged: reclaim in that cgroup finds them even when a task
- * of another cgroup unpinned them.
+ * Where the pages of [start, last] are: the memory cgroup they are
+ * charged to, with a reference, and their node, as its first page in
+ * memory says; NULL (the allocating task's cgroup) and NUMA_NO_NODE if
+ * none is in memory or the cgroup is going away. Ranges are filed there,
+ * so that reclaim in that cgroup and on that node finds them even when a
+ * task of another cgroup or node unpinned them.
  */
-static struct mem_cgroup *pages_memcg(struct ashmem_area *area,
-				      pgoff_t start, pgoff_t last)
+static struct mem_cgroup *pages_owner(struct ashmem_area *area,
+				      pgoff_t start, pgoff_t last, int *nid)
 {
 	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
 	struct mem_cgroup *memcg = NULL;
 	struct folio *folio;
 
+	*nid = NUMA_NO_NODE;
 	rcu_read_lock();
 	xas_for_each(&xas, folio, last) {
 		if (xas_retry(&xas, folio) || xa_is_value(folio))
@@ -186,6 +213,7 @@ static struct mem_cgroup *pages_memcg(struct ashmem_area *area,
 			folio_put(folio);
 			goto retry;
 		}
+		*nid = folio_nid(folio);
 		memcg = folio_memcg(folio);
 		if (memcg && (!mem_cgroup_online(memcg) ||
 			      !mem_cgroup_tryget(memcg)))
@@ -202,10 +230,10 @@ retry:
 /*
  * Takes @area's ranges_lock with at least as many ranges in @spare as
  * @pieces says a change of [start, last] will create, @want at first
- * guess. They are allocated with the lock dropped, in the cgroup of the
- * pages, and counted again under it, since the ranges may change in
- * between. With @settle, also no punch is in flight in the area nor queued
- * in [start, last]. Returns 0 with the lock held.
+ * guess. They are allocated with the lock dropped, in the cgroup and on
+ * the node of the pages, and counted again under it, since the ranges may
+ * change in between. With @settle, also no punch is in flight in the area
+ * nor queued in [start, last]. Returns 0 with the lock held.
  */
 static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				pgoff_t last,
@@ -215,14 +243,16 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				unsigned int want, bool settle,
 				struct list_head *spare)
 {
-	struct mem_cgroup *memcg = pages_memcg(area, start, last), *old;
+	struct mem_cgroup *memcg, *old;
 	unsigned int nr = 0;
+	int nid;
 	pgoff_t from = start;
 	int ret;
 
+	memcg = pages_owner(area, start, last, &nid);
 	for (;;) {
 		old = set_active_memcg(memcg);
-		ret = ranges_reserve(spare, &nr, want);
+		ret = ranges_reserve(spare, &nr, want, nid);
 		set_active_memcg(old);
 		if (ret)
 			break;
