@@ -22,7 +22,10 @@
  *
  * area->lock and area->ranges_lock never nest. Reclaim only trylocks
  * area->ranges_lock. No allocation and no user copy happens under
- * area->ranges_lock, and no user copy under area->lock.
+ * area->ranges_lock (reclaim waits for punches, which need it: lockdep
+ * sees that wait as ashmem_punch_wait_map and reports an allocation under
+ * it), and no user copy under area->lock. The backing inode's lock is
+ * taken under no ashmem lock (see file_add_seals()).
  *
  * Purge protocol. Reclaim never sleeps on a page: a task that holds page
  * locks of a region's backing file (khugepaged's collapse, migration) may
@@ -48,6 +51,7 @@
 #include <linux/interval_tree_generic.h>
 #include <linux/kmemleak.h>
 #include <linux/list_lru.h>
+#include <linux/lockdep.h>
 #include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -88,6 +92,16 @@ static struct workqueue_struct *ashmem_punch_wq;
 /* Bumped, and waiters woken, each time a piece of a punch is done. */
 static atomic_long_t ashmem_punch_progress = ATOMIC_LONG_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_event);
+
+#ifdef CONFIG_LOCKDEP
+/*
+ * Reclaim waiting for punch work, which takes ranges_lock, as lockdep sees
+ * it: reclaim -> this map -> ranges_lock. An allocation under ranges_lock
+ * closes the cycle, and lockdep reports it.
+ */
+static struct lockdep_map ashmem_punch_wait_map =
+	STATIC_LOCKDEP_MAP_INIT("ashmem_punch_wait", &ashmem_punch_wait_map);
+#endif
 
 /* Totals since load, for debugfs; pages saturate rather than wrap. */
 static atomic_long_t ashmem_purged_total = ATOMIC_LONG_INIT(0);
@@ -342,6 +356,9 @@ static unsigned long range_punch(struct ashmem_area *area, pgoff_t start,
 	unsigned long before, after, resident = 0;
 	pgoff_t index = start, end;
 
+	lockdep_assert_not_held(&area->ranges_lock);
+	lockdep_assert_not_held(&area->lock);
+
 	while (xa_find(&mapping->i_pages, &index, last, XA_PRESENT)) {
 		end = min(last, round_down(index, ASHMEM_PUNCH_CHUNK) +
 				ASHMEM_PUNCH_CHUNK - 1);
@@ -472,7 +489,9 @@ static void ashmem_punch_fn(struct work_struct *work)
 	struct ashmem_area *area = container_of(work, struct ashmem_area,
 						punch_work);
 
+	lock_map_acquire(&ashmem_punch_wait_map);
 	mutex_lock(&area->ranges_lock);
+	lock_map_release(&ashmem_punch_wait_map);
 	area_punch_queued(area);
 	mutex_unlock(&area->ranges_lock);
 	kref_put(&area->ref, ashmem_area_free);
@@ -693,6 +712,10 @@ static void ashmem_punch_wait(struct purge_control *pc)
 	long freed = atomic_long_read(&ashmem_resident_freed), progress;
 	unsigned int i;
 
+	if (!current_is_punching() && !areas_punched(pc)) {
+		lock_map_acquire(&ashmem_punch_wait_map);
+		lock_map_release(&ashmem_punch_wait_map);
+	}
 	while (!current_is_punching() && !areas_punched(pc)) {
 		progress = atomic_long_read(&ashmem_punch_progress);
 		if (!wait_event_timeout(ashmem_punch_event, areas_punched(pc) ||
@@ -820,22 +843,34 @@ static struct file *area_backing_file(struct ashmem_area *area)
 	return smp_load_acquire(&area->file);
 }
 
-/*
- * Seals the backing file the way the mask says, so that it cannot be mapped
- * with more rights or resized when reopened from outside, for example
- * through /proc/PID/map_files. The file was created with F_SEAL_SEAL, so
- * nobody else can change its seals; area->lock orders our own updates.
- */
-static void area_seal_file(struct ashmem_area *area, struct file *file)
+/* The seals @prot_mask asks for: no resizing; no writes without PROT_WRITE. */
+static unsigned int mask_seals(unsigned long prot_mask)
 {
-	struct shmem_inode_info *info = SHMEM_I(file_inode(file));
 	unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW;
 
-	lockdep_assert_held(&area->lock);
-
-	if (!(area->prot_mask & PROT_WRITE))
+	if (!(prot_mask & PROT_WRITE))
 		seals |= F_SEAL_FUTURE_WRITE;
+	return seals;
+}
+
+/*
+ * Adds @seals to the backing file, so that it cannot be mapped with more
+ * rights or resized when reopened from outside, for example through
+ * /proc/PID/map_files. The file was created with F_SEAL_SEAL, so nobody
+ * else adds seals; shmem reads them under the inode lock, as memfd
+ * changes them. That lock is taken with no ashmem lock held: a write to
+ * the file holds it while it faults, which takes mmap_lock, and mmap
+ * takes area->lock inside mmap_lock. Seals are only ever added, so
+ * concurrent calls need no order.
+ */
+static void file_add_seals(struct file *file, unsigned int seals)
+{
+	struct inode *inode = file_inode(file);
+	struct shmem_inode_info *info = SHMEM_I(inode);
+
+	inode_lock(inode);
 	WRITE_ONCE(info->seals, info->seals | seals);
+	inode_unlock(inode);
 }
 
 /*
@@ -896,10 +931,10 @@ static int area_create_file(struct ashmem_area *area)
 			return -ENOMEM;
 		return PTR_ERR(file);
 	}
-	/* Nobody else has the file yet. */
+	/* Nobody else has the file yet: no inode lock for its seals. */
 	file->f_op = ashmem_backing_fops;
 	file_inode(file)->i_fop = ashmem_backing_fops;
-	area_seal_file(area, file);
+	SHMEM_I(file_inode(file))->seals |= mask_seals(area->prot_mask);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
 	trace_ashmem_create(area_name(area), area->size);
@@ -1005,7 +1040,7 @@ static long ashmem_set_size(struct ashmem_area *area, unsigned long size)
 
 static long ashmem_set_prot_mask(struct ashmem_area *area, unsigned long prot)
 {
-	int ret = 0;
+	struct file *file;
 
 	mutex_lock(&area->lock);
 	/* Applications that expect PROT_READ to imply PROT_EXEC get both. */
@@ -1014,14 +1049,17 @@ static long ashmem_set_prot_mask(struct ashmem_area *area, unsigned long prot)
 
 	/* Bits can only be taken away. */
 	if ((area->prot_mask & prot) != prot) {
-		ret = -EINVAL;
-	} else {
-		area->prot_mask = prot;
-		if (area->file)
-			area_seal_file(area, area->file);
+		mutex_unlock(&area->lock);
+		return -EINVAL;
 	}
+	area->prot_mask = prot;
+	file = area->file;
 	mutex_unlock(&area->lock);
-	return ret;
+
+	/* The file lives as long as the area; see file_add_seals(). */
+	if (file)
+		file_add_seals(file, mask_seals(prot));
+	return 0;
 }
 
 static long ashmem_get_file_id(struct ashmem_area *area,
