@@ -712,10 +712,6 @@ static void ashmem_punch_wait(struct purge_control *pc)
 	long freed = atomic_long_read(&ashmem_resident_freed), progress;
 	unsigned int i;
 
-	if (!current_is_punching() && !areas_punched(pc)) {
-		lock_map_acquire(&ashmem_punch_wait_map);
-		lock_map_release(&ashmem_punch_wait_map);
-	}
 	while (!current_is_punching() && !areas_punched(pc)) {
 		progress = atomic_long_read(&ashmem_punch_progress);
 		if (!wait_event_timeout(ashmem_punch_event, areas_punched(pc) ||
@@ -749,6 +745,11 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	};
 
 	atomic_long_inc(&ashmem_shrinker_scans);
+	/* Any scan may wait for punches: tell lockdep so on every one. */
+	if (!current_is_punching()) {
+		lock_map_acquire(&ashmem_punch_wait_map);
+		lock_map_release(&ashmem_punch_wait_map);
+	}
 	/*
 	 * The walk visits at most this many ranges: enough to move many that
 	 * hold no memory out of the way of one that does.
