@@ -196,6 +196,7 @@ build_demo() {
 
 	mkdir -p "$(dirname "$outfile")"
 	gcc -static -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
+		-I"$REPO/tools/testing/shared" \
 		-o "$outfile" "$REPO/tools/demo/ashmem_demo.c"
 }
 

@@ -100,55 +100,6 @@ static bool is_backing_path(const char *path, const char *want)
 	       (!path[n] || !strcmp(path + n, " (deleted)"));
 }
 
-static int send_fd(int sock, int fd)
-{
-	char data = 'F';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl = {};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl = {};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 static int drop_to_nobody(void)
 {
 	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
@@ -803,10 +754,11 @@ TEST_F(mapped, scm_rights_fd_shares_memory)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		unsigned char *map;
+		__u32 tag;
 		int fd;
 
 		close(sv[0]);
-		fd = recv_fd(sv[1]);
+		fd = recv_fd(sv[1], &tag);
 		if (fd < 0)
 			_exit(1);
 		map = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
@@ -819,7 +771,7 @@ TEST_F(mapped, scm_rights_fd_shares_memory)
 		_exit(0);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, 0));
 	ASSERT_EQ(0, wait_exit_code(pid));
 	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED + 1));
 	close(sv[0]);
@@ -1249,11 +1201,12 @@ TEST_F(mapped, get_file_id_is_same_through_scm_rights)
 {
 	unsigned long id = 0, copy_id = 0;
 	int sv[2], copy;
+	__u32 tag;
 
 	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_GET_FILE_ID, &id));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
-	copy = recv_fd(sv[1]);
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, 0));
+	copy = recv_fd(sv[1], &tag);
 	ASSERT_LE(0, copy);
 	ASSERT_NE(self->fd, copy);
 	ASSERT_EQ(0, ioctl(copy, ASHMEM_GET_FILE_ID, &copy_id));
