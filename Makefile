@@ -47,7 +47,8 @@ KERNELS ?=
 run:
 	tools/testing/vm/run-demo.sh $(KERNEL)
 
-check:
+# check-version (tools/mk/install.mk): VERSION and debian/changelog agree.
+check: check-version
 	tools/testing/vm/check.sh $(KERNELS)
 
 bench:
