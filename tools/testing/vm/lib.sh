@@ -49,6 +49,23 @@ kernel_vars() {
 	fi
 }
 
+# The cache of kernel KVER's image (kernel.sh, debian13-root.sh): sets
+# KCACHE, its directory, and in it VMLINUZ, KCONFIG and MODDIR (the zram
+# modules of zram-modules.sh).
+kernel_cache_paths() {	# kver
+	KCACHE=$CACHE/kernels/$1
+	VMLINUZ=$KCACHE/boot/vmlinuz-$1
+	KCONFIG=$KCACHE/boot/config-$1
+	MODDIR=$KCACHE/modules
+}
+
+# Is all of kernel_cache_paths' kernel there? A cache made before the zram
+# modules were kept lacks them.
+kernel_cached() {
+	[[ -e $VMLINUZ && -e $KCONFIG &&
+	   ( -e $MODDIR/load-order || -e $MODDIR/unsupported ) ]]
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
