@@ -34,7 +34,8 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	else \
 		rm -rf *.o *.ko *.mod *.mod.c .*.cmd *.o.d Module.symvers \
-			modules.order .tmp_versions ashmem_features.h; \
+			modules.order .tmp_versions ashmem_features.h \
+			ashmem_features.log; \
 	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 	$(MAKE) -C tools/testing/range clean
