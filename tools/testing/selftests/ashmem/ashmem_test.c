@@ -262,19 +262,38 @@ TEST_F(region, name_longer_than_255_bytes_is_cut_to_255)
 	munmap(pages, 2 * self->pg);
 }
 
-TEST_F(region, set_name_bad_pointer_is_efault)
+/* SET_NAME and GET_NAME check the user's pointer alike. */
+FIXTURE(name_ioctl) {
+	int fd;
+};
+
+FIXTURE_VARIANT(name_ioctl) {
+	unsigned long cmd;
+};
+
+FIXTURE_VARIANT_ADD(name_ioctl, set_name) {
+	.cmd = ASHMEM_SET_NAME,
+};
+
+FIXTURE_VARIANT_ADD(name_ioctl, get_name) {
+	.cmd = ASHMEM_GET_NAME,
+};
+
+FIXTURE_SETUP(name_ioctl)
 {
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_SET_NAME,
-					 (void *)1)));
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_SET_NAME,
-					 unmapped_page())));
+	self->fd = open_region(_metadata);
 }
 
-TEST_F(region, get_name_bad_pointer_is_efault)
+FIXTURE_TEARDOWN(name_ioctl)
 {
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_GET_NAME,
-					 (void *)1)));
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_GET_NAME,
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(name_ioctl, bad_pointer_is_efault)
+{
+	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, variant->cmd, (void *)1)));
+	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, variant->cmd,
 					 unmapped_page())));
 }
 
@@ -294,35 +313,53 @@ TEST_F(region, set_name_after_mmap_is_einval)
 	munmap(map, self->pg);
 }
 
-TEST_F(region, maps_show_dev_ashmem_slash_name)
+/* /proc/self/maps names a mapping /dev/ashmem/<name>, or /dev/ashmem. */
+FIXTURE(maps_name) {
+	int fd;
+};
+
+FIXTURE_VARIANT(maps_name) {
+	const char *name;	/* set before mapping, or NULL */
+	const char *path;	/* what maps shows */
+};
+
+FIXTURE_VARIANT_ADD(maps_name, named) {
+	.name = "maps-name",
+	.path = "/dev/ashmem/maps-name",
+};
+
+FIXTURE_VARIANT_ADD(maps_name, unnamed) {
+	.name = NULL,
+	.path = "/dev/ashmem",
+};
+
+FIXTURE_SETUP(maps_name)
 {
-	char path[PATH_MAX];
-	void *map;
-
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "maps-name"));
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, self->pg));
-	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, map);
-
-	ASSERT_EQ(0, maps_path(map, path, sizeof(path)));
-	EXPECT_TRUE(is_backing_path(path, "/dev/ashmem/maps-name"))
-		TH_LOG("maps shows '%s'", path);
-	munmap(map, self->pg);
+	self->fd = open_region(_metadata);
 }
 
-TEST_F(region, maps_show_dev_ashmem_when_unnamed)
+FIXTURE_TEARDOWN(maps_name)
 {
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(maps_name, is_the_backing_path)
+{
+	size_t pg = page_size();
 	char path[PATH_MAX];
 	void *map;
 
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, self->pg));
-	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd, 0);
+	if (variant->name)
+		ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, variant->name));
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, pg));
+	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 
 	ASSERT_EQ(0, maps_path(map, path, sizeof(path)));
-	EXPECT_TRUE(is_backing_path(path, "/dev/ashmem"))
+	EXPECT_TRUE(is_backing_path(path, variant->path))
 		TH_LOG("maps shows '%s'", path);
-	munmap(map, self->pg);
+	munmap(map, pg);
 }
 
 /* Sizes */
