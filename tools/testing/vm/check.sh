@@ -28,12 +28,7 @@ set -euo pipefail
 
 # Debian 12's kernels, and 7: Debian's newest (trixie-backports), which
 # builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
-CHECK_SERIES=$ALL_SERIES
-read -r -a series_list <<<"${*:-${KERNELS:-$CHECK_SERIES}}"
-for s in "${series_list[@]}"; do
-	[[ " $CHECK_SERIES " == *" $s "* ]] ||
-		die "unknown kernel series '$s' (one of: $CHECK_SERIES)"
-done
+select_series "$@"
 
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}

@@ -27,6 +27,18 @@ OUT=${ASHMEM_OUT:-$REPO/build}
 # which builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
 ALL_SERIES="6.1 6.12 7"
 
+# The series a script tests: its arguments, else KERNELS, else
+# ALL_SERIES; each one of ALL_SERIES. Sets the array series_list.
+select_series() {
+	local s
+
+	read -r -a series_list <<<"${*:-${KERNELS:-$ALL_SERIES}}"
+	for s in "${series_list[@]}"; do
+		[[ " $ALL_SERIES " == *" $s "* ]] ||
+			die "unknown kernel series '$s' (one of: $ALL_SERIES)"
+	done
+}
+
 # Does SERIES build only in the Debian 13 root?
 series_in_root() { [[ $1 == 7 ]]; }
 
