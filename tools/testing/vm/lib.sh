@@ -157,10 +157,10 @@ copy_sources() {
 }
 
 # Files the checks take from Debian's linux-source-6.12 instead of
-# vendoring them: checkpatch.pl with its data, the kselftest harness (which
-# the test Makefiles copy from here when not given KSFT_INC:
-# tools/testing/ksft.mk), and what the range test builds the driver's range
-# code with (the userspace copies of the kernel's headers, its rbtree).
+# vendoring them: checkpatch.pl with its data, the kselftest harness, and
+# what the range test builds the driver's range code with (the userspace
+# copies of the kernel's headers, its rbtree). The test Makefiles copy
+# theirs from here too when not told where they are (linux-source.sh).
 LINUX_SOURCE_FILES=(
 	scripts/checkpatch.pl
 	scripts/spelling.txt
