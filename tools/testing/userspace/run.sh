@@ -84,11 +84,7 @@ mapfile -t prog_files < <(make -s -C "$here" O="$top/bin" print-files)
 
 for s in "${series_list[@]}"; do
 	ROOT=''
-	if [[ $s == 7 ]]; then
-		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
-	else
-		kvars=$("$VM_DIR/kernel.sh" "$s") || kvars=''
-	fi
+	kvars=$(kernel_vars "$s") || kvars=''
 	if [[ -z $kvars ]]; then
 		problem "$s: cannot get the Debian kernel"
 		total_fail=$((total_fail + 1))

@@ -231,11 +231,7 @@ check_kernel() {
 
 	section "Debian $series kernel"
 	in_root=()
-	if [[ $series == 7 ]]; then
-		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
-	else
-		kvars=$("$VM_DIR/kernel.sh" "$series") || kvars=''
-	fi
+	kvars=$(kernel_vars "$series") || kvars=''
 	if [[ -z $kvars ]]; then
 		problem "$series: cannot get the Debian kernel"
 		rows_not_run "$series" "no kernel"
