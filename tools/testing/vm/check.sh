@@ -30,12 +30,7 @@ set -euo pipefail
 
 # Debian 12's kernels, and 7: Debian's newest (trixie-backports), which
 # builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
-CHECK_SERIES=$ALL_SERIES
-read -r -a series_list <<<"${*:-${KERNELS:-$CHECK_SERIES}}"
-for s in "${series_list[@]}"; do
-	[[ " $CHECK_SERIES " == *" $s "* ]] ||
-		die "unknown kernel series '$s' (one of: $CHECK_SERIES)"
-done
+select_series "$@"
 
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
@@ -239,11 +234,7 @@ check_kernel() {
 
 	section "Debian $series kernel"
 	in_root=()
-	if [[ $series == 7 ]]; then
-		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
-	else
-		kvars=$("$VM_DIR/kernel.sh" "$series") || kvars=''
-	fi
+	kvars=$(kernel_vars "$series") || kvars=''
 	if [[ -z $kvars ]]; then
 		problem "$series: cannot get the Debian kernel"
 		rows_not_run "$series" "no kernel"
