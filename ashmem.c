@@ -875,6 +875,22 @@ static void file_add_seals(struct file *file, unsigned int seals)
 }
 
 /*
+ * A shmem file, accounted like memfd's: pages as they are used, not up
+ * front. The internal shmem mount has no size or inode limit, so its
+ * ENOSPC means the inode allocation failed: say ENOMEM, as mmap(2) does
+ * for any other lack of memory.
+ */
+static struct file *ashmem_shmem_file(const char *name, loff_t size)
+{
+	struct file *file;
+
+	file = shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+	if (IS_ERR(file) && PTR_ERR(file) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
+	return file;
+}
+
+/*
  * The backing file. Its mappings are made through /dev/ashmem only, which
  * checks them against the mask: the file and its inode get
  * ashmem_backing_fops, shmem's operations without mmap, so that mmap(2)
@@ -891,7 +907,7 @@ static int __init ashmem_backing_fops_init(void)
 	const struct file_operations *fops;
 	struct file *file;
 
-	file = shmem_file_setup("ashmem", 0, mk_vma_flags(VMA_NORESERVE_BIT));
+	file = ashmem_shmem_file("ashmem", 0);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ashmem_shmem_fops = file->f_op;
@@ -919,19 +935,9 @@ static int area_create_file(struct ashmem_area *area)
 	if (!area->name[ASHMEM_NAME_PREFIX_LEN])
 		name = ASHMEM_NAME_DEF;
 
-	/* Like memfd: pages are accounted as they are used, not up front. */
-	file = shmem_file_setup(name, area->size,
-				mk_vma_flags(VMA_NORESERVE_BIT));
-	if (IS_ERR(file)) {
-		/*
-		 * The internal shmem mount has no size or inode limit, so
-		 * its ENOSPC means the inode allocation failed: say so, as
-		 * mmap(2) does for any other lack of memory.
-		 */
-		if (PTR_ERR(file) == -ENOSPC)
-			return -ENOMEM;
+	file = ashmem_shmem_file(name, area->size);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
 	/* Nobody else has the file yet: no inode lock for its seals. */
 	file->f_op = ashmem_backing_fops;
 	file_inode(file)->i_fop = ashmem_backing_fops;
@@ -1478,8 +1484,13 @@ static struct miscdevice ashmem_misc = {
 static int ashmem_check_name_free(void)
 {
 	struct path path;
+	int ret;
 
-	if (kern_path("/sys/class/misc/ashmem", 0, &path))
+	ret = kern_path("/sys/class/misc/ashmem", 0, &path);
+	/* Out of memory to look: out of memory to load. */
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
 		return 0;
 	path_put(&path);
 	pr_err("/dev/ashmem is taken by another driver (ashmem_linux?): unload it first, e.g. rmmod ashmem_linux\n");
