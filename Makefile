@@ -34,7 +34,8 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	else \
 		rm -rf *.o *.ko *.mod *.mod.c .*.cmd *.o.d Module.symvers \
-			modules.order .tmp_versions ashmem_features.h; \
+			modules.order .tmp_versions ashmem_features.h \
+			ashmem_features.log; \
 	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 	$(MAKE) -C tools/testing/range clean
@@ -47,7 +48,8 @@ KERNELS ?=
 run:
 	tools/testing/vm/run-demo.sh $(KERNEL)
 
-check:
+# check-version (tools/mk/install.mk): VERSION and debian/changelog agree.
+check: check-version
 	tools/testing/vm/check.sh $(KERNELS)
 
 bench:

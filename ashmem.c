@@ -22,7 +22,10 @@
  *
  * area->lock and area->ranges_lock never nest. Reclaim only trylocks
  * area->ranges_lock. No allocation and no user copy happens under
- * area->ranges_lock, and no user copy under area->lock.
+ * area->ranges_lock (reclaim waits for punches, which need it: lockdep
+ * sees that wait as ashmem_punch_wait_map and reports an allocation under
+ * it), and no user copy under area->lock. The backing inode's lock is
+ * taken under no ashmem lock (see file_add_seals()).
  *
  * Purge protocol. Reclaim never sleeps on a page: a task that holds page
  * locks of a region's backing file (khugepaged's collapse, migration) may
@@ -48,6 +51,7 @@
 #include <linux/interval_tree_generic.h>
 #include <linux/kmemleak.h>
 #include <linux/list_lru.h>
+#include <linux/lockdep.h>
 #include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -88,6 +92,16 @@ static struct workqueue_struct *ashmem_punch_wq;
 /* Bumped, and waiters woken, each time a piece of a punch is done. */
 static atomic_long_t ashmem_punch_progress = ATOMIC_LONG_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_event);
+
+#ifdef CONFIG_LOCKDEP
+/*
+ * Reclaim waiting for punch work, which takes ranges_lock, as lockdep sees
+ * it: reclaim -> this map -> ranges_lock. An allocation under ranges_lock
+ * closes the cycle, and lockdep reports it.
+ */
+static struct lockdep_map ashmem_punch_wait_map =
+	STATIC_LOCKDEP_MAP_INIT("ashmem_punch_wait", &ashmem_punch_wait_map);
+#endif
 
 /* Totals since load, for debugfs; pages saturate rather than wrap. */
 static atomic_long_t ashmem_purged_total = ATOMIC_LONG_INIT(0);
@@ -138,18 +152,43 @@ static void ranges_free(struct list_head *list)
 }
 
 /*
- * Tops @spare up to @want ranges. They are allocated before ranges_lock is
- * taken, as reclaim may be waiting for that lock, and through the LRU so
- * that the caller's memory cgroup has its list ready for them.
+ * A range, in the memory cgroup active now, with its struct on node @nid
+ * if it can be had there without reclaim. The list_lru files an object
+ * under the node of its struct (before 6.8 there is no other way), and
+ * reclaim for a node looks only at that node's list: a range must be
+ * filed on the node of its pages for that reclaim to find it. It is
+ * allocated through the LRU first, so that the cgroup's list exists.
+ */
+static struct ashmem_range *range_alloc(int nid)
+{
+	struct ashmem_range *range, *there;
+
+	range = kmem_cache_alloc_lru(ashmem_range_cache, &ashmem_lru,
+				     ASHMEM_GFP);
+	if (!range || nid == NUMA_NO_NODE ||
+	    page_to_nid(virt_to_page(range)) == nid)
+		return range;
+	there = kmem_cache_alloc_node(ashmem_range_cache,
+				      (ASHMEM_GFP & ~__GFP_DIRECT_RECLAIM) |
+				      __GFP_THISNODE, nid);
+	if (!there)
+		return range;
+	kmem_cache_free(ashmem_range_cache, range);
+	return there;
+}
+
+/*
+ * Tops @spare up to @want ranges, for pages on node @nid. They are
+ * allocated before ranges_lock is taken, as reclaim may be waiting for
+ * that lock.
  */
 static int ranges_reserve(struct list_head *spare, unsigned int *nr,
-			  unsigned int want)
+			  unsigned int want, int nid)
 {
 	struct ashmem_range *range;
 
 	while (*nr < want) {
-		range = kmem_cache_alloc_lru(ashmem_range_cache, &ashmem_lru,
-					     ASHMEM_GFP);
+		range = range_alloc(nid);
 		if (!range)
 			return -ENOMEM;
 		list_add(&range->lru, spare);
@@ -162,19 +201,21 @@ static bool area_settle(struct ashmem_area *area, pgoff_t start,
 			pgoff_t *from, pgoff_t last);
 
 /*
- * The memory cgroup the pages of [start, last] are charged to, with a
- * reference, or NULL if none of them is in memory (or it is going away).
- * Ranges are allocated there, so that the list_lru files them where their
- * pages are charged: reclaim in that cgroup finds them even when a task
- * of another cgroup unpinned them.
+ * Where the pages of [start, last] are: the memory cgroup they are
+ * charged to, with a reference, and their node, as its first page in
+ * memory says; NULL (the allocating task's cgroup) and NUMA_NO_NODE if
+ * none is in memory or the cgroup is going away. Ranges are filed there,
+ * so that reclaim in that cgroup and on that node finds them even when a
+ * task of another cgroup or node unpinned them.
  */
-static struct mem_cgroup *pages_memcg(struct ashmem_area *area,
-				      pgoff_t start, pgoff_t last)
+static struct mem_cgroup *pages_owner(struct ashmem_area *area,
+				      pgoff_t start, pgoff_t last, int *nid)
 {
 	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
 	struct mem_cgroup *memcg = NULL;
 	struct folio *folio;
 
+	*nid = NUMA_NO_NODE;
 	rcu_read_lock();
 	xas_for_each(&xas, folio, last) {
 		if (xas_retry(&xas, folio) || xa_is_value(folio))
@@ -186,6 +227,7 @@ static struct mem_cgroup *pages_memcg(struct ashmem_area *area,
 			folio_put(folio);
 			goto retry;
 		}
+		*nid = folio_nid(folio);
 		memcg = folio_memcg(folio);
 		if (memcg && (!mem_cgroup_online(memcg) ||
 			      !mem_cgroup_tryget(memcg)))
@@ -202,10 +244,10 @@ retry:
 /*
  * Takes @area's ranges_lock with at least as many ranges in @spare as
  * @pieces says a change of [start, last] will create, @want at first
- * guess. They are allocated with the lock dropped, in the cgroup of the
- * pages, and counted again under it, since the ranges may change in
- * between. With @settle, also no punch is in flight in the area nor queued
- * in [start, last]. Returns 0 with the lock held.
+ * guess. They are allocated with the lock dropped, in the cgroup and on
+ * the node of the pages, and counted again under it, since the ranges may
+ * change in between. With @settle, also no punch is in flight in the area
+ * nor queued in [start, last]. Returns 0 with the lock held.
  */
 static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				pgoff_t last,
@@ -215,14 +257,16 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 				unsigned int want, bool settle,
 				struct list_head *spare)
 {
-	struct mem_cgroup *memcg = pages_memcg(area, start, last), *old;
+	struct mem_cgroup *memcg, *old;
 	unsigned int nr = 0;
+	int nid;
 	pgoff_t from = start;
 	int ret;
 
+	memcg = pages_owner(area, start, last, &nid);
 	for (;;) {
 		old = set_active_memcg(memcg);
-		ret = ranges_reserve(spare, &nr, want);
+		ret = ranges_reserve(spare, &nr, want, nid);
 		set_active_memcg(old);
 		if (ret)
 			break;
@@ -311,6 +355,9 @@ static unsigned long range_punch(struct ashmem_area *area, pgoff_t start,
 	struct address_space *mapping = inode->i_mapping;
 	unsigned long before, after, resident = 0;
 	pgoff_t index = start, end;
+
+	lockdep_assert_not_held(&area->ranges_lock);
+	lockdep_assert_not_held(&area->lock);
 
 	while (xa_find(&mapping->i_pages, &index, last, XA_PRESENT)) {
 		end = min(last, round_down(index, ASHMEM_PUNCH_CHUNK) +
@@ -442,7 +489,9 @@ static void ashmem_punch_fn(struct work_struct *work)
 	struct ashmem_area *area = container_of(work, struct ashmem_area,
 						punch_work);
 
+	lock_map_acquire(&ashmem_punch_wait_map);
 	mutex_lock(&area->ranges_lock);
+	lock_map_release(&ashmem_punch_wait_map);
 	area_punch_queued(area);
 	mutex_unlock(&area->ranges_lock);
 	kref_put(&area->ref, ashmem_area_free);
@@ -696,6 +745,11 @@ static unsigned long ashmem_shrink_scan(struct shrinker *shrinker,
 	};
 
 	atomic_long_inc(&ashmem_shrinker_scans);
+	/* Any scan may wait for punches: tell lockdep so on every one. */
+	if (!current_is_punching()) {
+		lock_map_acquire(&ashmem_punch_wait_map);
+		lock_map_release(&ashmem_punch_wait_map);
+	}
 	/*
 	 * The walk visits at most this many ranges: enough to move many that
 	 * hold no memory out of the way of one that does.
@@ -790,22 +844,50 @@ static struct file *area_backing_file(struct ashmem_area *area)
 	return smp_load_acquire(&area->file);
 }
 
-/*
- * Seals the backing file the way the mask says, so that it cannot be mapped
- * with more rights or resized when reopened from outside, for example
- * through /proc/PID/map_files. The file was created with F_SEAL_SEAL, so
- * nobody else can change its seals; area->lock orders our own updates.
- */
-static void area_seal_file(struct ashmem_area *area, struct file *file)
+/* The seals @prot_mask asks for: no resizing; no writes without PROT_WRITE. */
+static unsigned int mask_seals(unsigned long prot_mask)
 {
-	struct shmem_inode_info *info = SHMEM_I(file_inode(file));
 	unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW;
 
-	lockdep_assert_held(&area->lock);
-
-	if (!(area->prot_mask & PROT_WRITE))
+	if (!(prot_mask & PROT_WRITE))
 		seals |= F_SEAL_FUTURE_WRITE;
+	return seals;
+}
+
+/*
+ * Adds @seals to the backing file, so that it cannot be mapped with more
+ * rights or resized when reopened from outside, for example through
+ * /proc/PID/map_files. The file was created with F_SEAL_SEAL, so nobody
+ * else adds seals; shmem reads them under the inode lock, as memfd
+ * changes them. That lock is taken with no ashmem lock held: a write to
+ * the file holds it while it faults, which takes mmap_lock, and mmap
+ * takes area->lock inside mmap_lock. Seals are only ever added, so
+ * concurrent calls need no order.
+ */
+static void file_add_seals(struct file *file, unsigned int seals)
+{
+	struct inode *inode = file_inode(file);
+	struct shmem_inode_info *info = SHMEM_I(inode);
+
+	inode_lock(inode);
 	WRITE_ONCE(info->seals, info->seals | seals);
+	inode_unlock(inode);
+}
+
+/*
+ * A shmem file, accounted like memfd's: pages as they are used, not up
+ * front. The internal shmem mount has no size or inode limit, so its
+ * ENOSPC means the inode allocation failed: say ENOMEM, as mmap(2) does
+ * for any other lack of memory.
+ */
+static struct file *ashmem_shmem_file(const char *name, loff_t size)
+{
+	struct file *file;
+
+	file = shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+	if (IS_ERR(file) && PTR_ERR(file) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
+	return file;
 }
 
 /*
@@ -825,7 +907,7 @@ static int __init ashmem_backing_fops_init(void)
 	const struct file_operations *fops;
 	struct file *file;
 
-	file = shmem_file_setup("ashmem", 0, mk_vma_flags(VMA_NORESERVE_BIT));
+	file = ashmem_shmem_file("ashmem", 0);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ashmem_shmem_fops = file->f_op;
@@ -853,23 +935,13 @@ static int area_create_file(struct ashmem_area *area)
 	if (!area->name[ASHMEM_NAME_PREFIX_LEN])
 		name = ASHMEM_NAME_DEF;
 
-	/* Like memfd: pages are accounted as they are used, not up front. */
-	file = shmem_file_setup(name, area->size,
-				mk_vma_flags(VMA_NORESERVE_BIT));
-	if (IS_ERR(file)) {
-		/*
-		 * The internal shmem mount has no size or inode limit, so
-		 * its ENOSPC means the inode allocation failed: say so, as
-		 * mmap(2) does for any other lack of memory.
-		 */
-		if (PTR_ERR(file) == -ENOSPC)
-			return -ENOMEM;
+	file = ashmem_shmem_file(name, area->size);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
-	/* Nobody else has the file yet. */
+	/* Nobody else has the file yet: no inode lock for its seals. */
 	file->f_op = ashmem_backing_fops;
 	file_inode(file)->i_fop = ashmem_backing_fops;
-	area_seal_file(area, file);
+	SHMEM_I(file_inode(file))->seals |= mask_seals(area->prot_mask);
 	/* Publishes the size and seals with the file; see struct ashmem_area. */
 	smp_store_release(&area->file, file);
 	trace_ashmem_create(area_name(area), area->size);
@@ -975,7 +1047,7 @@ static long ashmem_set_size(struct ashmem_area *area, unsigned long size)
 
 static long ashmem_set_prot_mask(struct ashmem_area *area, unsigned long prot)
 {
-	int ret = 0;
+	struct file *file;
 
 	mutex_lock(&area->lock);
 	/* Applications that expect PROT_READ to imply PROT_EXEC get both. */
@@ -984,14 +1056,17 @@ static long ashmem_set_prot_mask(struct ashmem_area *area, unsigned long prot)
 
 	/* Bits can only be taken away. */
 	if ((area->prot_mask & prot) != prot) {
-		ret = -EINVAL;
-	} else {
-		area->prot_mask = prot;
-		if (area->file)
-			area_seal_file(area, area->file);
+		mutex_unlock(&area->lock);
+		return -EINVAL;
 	}
+	area->prot_mask = prot;
+	file = area->file;
 	mutex_unlock(&area->lock);
-	return ret;
+
+	/* The file lives as long as the area; see file_add_seals(). */
+	if (file)
+		file_add_seals(file, mask_seals(prot));
+	return 0;
 }
 
 static long ashmem_get_file_id(struct ashmem_area *area,
@@ -1409,8 +1484,13 @@ static struct miscdevice ashmem_misc = {
 static int ashmem_check_name_free(void)
 {
 	struct path path;
+	int ret;
 
-	if (kern_path("/sys/class/misc/ashmem", 0, &path))
+	ret = kern_path("/sys/class/misc/ashmem", 0, &path);
+	/* Out of memory to look: out of memory to load. */
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
 		return 0;
 	path_put(&path);
 	pr_err("/dev/ashmem is taken by another driver (ashmem_linux?): unload it first, e.g. rmmod ashmem_linux\n");

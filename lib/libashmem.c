@@ -164,6 +164,16 @@ static void remember_rdev(dev_t rdev)
 	pthread_mutex_unlock(&rdev_lock);
 }
 
+/* Closes @fd after a failed call: -1, with the call's errno. */
+static int close_failed(int fd)
+{
+	int err = errno;
+
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 /*
  * Opens the first device name that exists. A name that opens but is not a
  * character device fails with ENOTTY, as in libcutils.
@@ -172,7 +182,7 @@ static int device_open(void)
 {
 	struct stat st;
 	unsigned int i;
-	int fd = -1, err;
+	int fd = -1;
 
 	for (i = 0; i < ARRAY_SIZE(device_names) && fd < 0; i++) {
 		if (!device_names[i][0])
@@ -185,19 +195,13 @@ static int device_open(void)
 		return -1;
 
 	if (fstat(fd, &st) < 0)
-		goto err_close;
+		return close_failed(fd);
 	if (!S_ISCHR(st.st_mode) || !st.st_rdev) {
 		errno = ENOTTY;
-		goto err_close;
+		return close_failed(fd);
 	}
 	remember_rdev(st.st_rdev);
 	return fd;
-
-err_close:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
 }
 
 /* Errors of open() that mean "no device to use here": use memfd. */
@@ -305,29 +309,22 @@ ASHMEM_API int ashmem_valid(int fd)
 static int device_create_region(int fd, const char *name, size_t size)
 {
 	char buf[ASHMEM_NAME_LEN] = "";
-	int err;
 
 	if (name) {
 		memcpy(buf, name, strnlen(name, sizeof(buf) - 1));
 		if (ioctl_retry(fd, ASHMEM_SET_NAME, (unsigned long)buf) < 0)
-			goto err_close;
+			return close_failed(fd);
 	}
 	if (ioctl_retry(fd, ASHMEM_SET_SIZE, size) < 0)
-		goto err_close;
+		return close_failed(fd);
 	return fd;
-
-err_close:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
 }
 
 static int memfd_create_region(const char *name, size_t size)
 {
 	char buf[MEMFD_NAME_MAX + 1] = "";
 	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
-	int fd, err;
+	int fd;
 
 	if (!name)
 		name = ASHMEM_NAME_DEF;
@@ -344,17 +341,11 @@ static int memfd_create_region(const char *name, size_t size)
 
 	/* Sizes past off_t turn negative: EINVAL. */
 	if (ftruncate(fd, (off_t)size) < 0)
-		goto err_close;
+		return close_failed(fd);
 	/* The size is fixed, as ashmem's is once it is mapped. */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0)
-		goto err_close;
+		return close_failed(fd);
 	return fd;
-
-err_close:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
 }
 
 ASHMEM_API int ashmem_create_region(const char *name, size_t size)

@@ -4,11 +4,14 @@
 # probe-kernel.sh KDIR OUTPUT: finds out which kernel APIs the tree in KDIR
 # has by compiling one tiny file per API from tools/probes/ against it, and
 # writes OUTPUT, a header with ASHMEM_HAVE_<NAME> for each that compiled.
-# A version number cannot tell: distributions backport.
+# A version number cannot tell: distributions backport. The compiler's
+# output stays beside OUTPUT, in OUTPUT less .h plus .log: why a probe
+# failed, when a feature flips.
 set -euo pipefail
 
 kdir=$(cd "$1" && pwd)
 output=$2
+log=${output%.h}.log
 probes=$(cd "$(dirname "$0")/probes" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -41,11 +44,11 @@ done
 
 # -k: a probe that fails to compile is an answer, not an error.
 env -i "${pass[@]}" make -k -s -j"$(nproc)" -C "$kdir" M="$work" \
-	probe_sanity.o "${objs[@]}" >"$work/probe.log" 2>&1 || true
+	probe_sanity.o "${objs[@]}" >"$log" 2>&1 || true
 
 if [ ! -f "$work/probe_sanity.o" ]; then
 	echo "probe-kernel.sh: cannot compile against $kdir:" >&2
-	cat "$work/probe.log" >&2
+	cat "$log" >&2
 	exit 1
 fi
 

@@ -23,6 +23,8 @@
 
 #include <linux/ashmem.h>
 
+#include "ashmem_util.h"
+
 #define REGION_NAME	"demo-region"
 #define PARENT_MSG	"hello from the parent"
 #define CHILD_MSG	"hello back from the child"
@@ -77,13 +79,6 @@ static int show_lines(const char *file, const char *needle, int all)
 	fclose(f);
 	fflush(stdout);
 	return found;
-}
-
-static int pin_ioctl(int fd, unsigned long cmd, __u32 offset, __u32 len)
-{
-	struct ashmem_pin pin = { .offset = offset, .len = len };
-
-	return ioctl(fd, cmd, &pin);
 }
 
 static void child_reads_and_replies(int fd, size_t size)

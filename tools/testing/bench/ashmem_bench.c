@@ -23,12 +23,14 @@
 
 #include <linux/ashmem.h>
 
+#include "ashmem_util.h"
+
 #define REPS		7	/* each timing is the median of this many */
 #define PURGE_REPS	3	/* purges touch up to 256 MiB each */
 #define SCALE_REPS	5	/* one second each, 1 and 2 threads */
 #define MANY_RANGES	65536
 
-static long page_size;
+static size_t pg;	/* the page size */
 
 static void die(const char *what)
 {
@@ -90,19 +92,14 @@ static char *map(int fd, size_t size)
 
 static void range_ioctl(int fd, unsigned long cmd, size_t page, size_t pages)
 {
-	struct ashmem_pin pin = {
-		.offset = page * page_size,
-		.len = pages * page_size,
-	};
-
-	if (ioctl(fd, cmd, &pin) < 0)
+	if (pin_ioctl(fd, cmd, page * pg, pages * pg) < 0)
 		die("ASHMEM range ioctl");
 }
 
 /* Seconds per page to fault in a fresh mapping of @pages, write faults. */
 static double fault_cost(bool ashmem, size_t pages)
 {
-	size_t size = pages * page_size;
+	size_t size = pages * pg;
 	int fd = ashmem ? ashmem_region(size) : memfd_region(size);
 	char *p = map(fd, size);
 	double t;
@@ -110,7 +107,7 @@ static double fault_cost(bool ashmem, size_t pages)
 
 	t = now();
 	for (i = 0; i < pages; i++)
-		p[i * page_size] = 1;
+		p[i * pg] = 1;
 	t = now() - t;
 	munmap(p, size);
 	close(fd);
@@ -134,7 +131,7 @@ static const char *const step_names[STEPS] = {
  */
 static double lifecycle_cost(bool ashmem, int rounds, double step[STEPS])
 {
-	size_t size = 4 * page_size;
+	size_t size = 4 * pg;
 	double total = 0;
 	int i, k;
 
@@ -174,7 +171,7 @@ static int region_with_ranges(size_t ranges, size_t *test_page, char **map_out,
 			      size_t *size_out)
 {
 	size_t pages = 2 * MANY_RANGES + 8;
-	size_t size = pages * page_size;
+	size_t size = pages * pg;
 	int fd = ashmem_region(size);
 	size_t i;
 
@@ -239,7 +236,7 @@ static void range_costs(int rounds, struct range_costs *one,
 static double purge_cost(size_t ranges, bool touch)
 {
 	double costs[PURGE_REPS];
-	size_t size = 2 * ranges * page_size;
+	size_t size = 2 * ranges * pg;
 	int r;
 
 	for (r = 0; r < PURGE_REPS; r++) {
@@ -250,7 +247,7 @@ static double purge_cost(size_t ranges, bool touch)
 
 		for (i = 0; i < ranges; i++) {
 			if (touch)
-				p[(2 * i + 1) * page_size] = 1;
+				p[(2 * i + 1) * pg] = 1;
 			range_ioctl(fd, ASHMEM_UNPIN, 2 * i + 1, 1);
 		}
 		t = now();
@@ -273,7 +270,7 @@ struct worker {
 static void *unpin_pin_worker(void *arg)
 {
 	struct worker *w = arg;
-	size_t size = 64 * page_size;
+	size_t size = 64 * pg;
 	int fd = ashmem_region(size);
 	char *p = map(fd, size);
 	double end = now() + w->seconds;
@@ -328,30 +325,8 @@ static double unpin_pin_rate(int threads, double seconds, bool control)
 
 static void write_text(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (write_file(path, text))
 		die(path);
-	close(fd);
-}
-
-/* Value of "@key N" in /proc/vmstat. */
-static long long vmstat_value(const char *key)
-{
-	char name[64];
-	long long val;
-	FILE *f = fopen("/proc/vmstat", "re");
-
-	if (!f)
-		die("/proc/vmstat");
-	while (fscanf(f, "%63s %lld", name, &val) == 2) {
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return val;
-		}
-	}
-	fclose(f);
-	return 0;
 }
 
 struct reclaim_result {
@@ -393,7 +368,7 @@ static struct reclaim_result reclaim_cost(bool unpinned)
 			memset(region, 1, 64 * MIB);
 			range_ioctl(fd, ASHMEM_UNPIN, 0, 0);
 		}
-		swapped = vmstat_value("pswpout");
+		swapped = key_value("/proc/vmstat", "pswpout");
 		anon = mmap(NULL, 64 * MIB, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (anon == MAP_FAILED)
@@ -401,8 +376,8 @@ static struct reclaim_result reclaim_cost(bool unpinned)
 		t0 = now();
 		memset(anon, 2, 64 * MIB);
 		res.seconds = now() - t0;
-		res.swapped_kib = (vmstat_value("pswpout") - swapped) *
-				  (page_size / 1024.0);
+		res.swapped_kib = (key_value("/proc/vmstat", "pswpout") - swapped) *
+				  (pg / 1024.0);
 		if (write(report[1], &res, sizeof(res)) != sizeof(res))
 			die("write");
 		_exit(0);
@@ -465,7 +440,7 @@ int main(int argc, char **argv)
 	int k;
 	int r;
 
-	page_size = sysconf(_SC_PAGESIZE);
+	pg = page_size();
 	if (argc > 1 && !strcmp(argv[1], "reclaim")) {
 		print_header();
 		reclaim_rows();

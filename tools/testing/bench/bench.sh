@@ -16,6 +16,7 @@ build_module_for "$series" bench
 dir=$WORK_DIR
 log "building ashmem_bench"
 gcc -static -O2 -pthread -Wall -Wextra -Werror -I"$REPO/uapi" \
+	-I"$REPO/tools/testing/shared" \
 	-o "$dir/ashmem_bench" "$here/ashmem_bench.c"
 
 cat > "$dir/guest.sh" <<'GUEST'

@@ -25,7 +25,7 @@
  * "not purged" only if nothing was lost. The first failure stops the run
  * and prints the seed to replay it with.
  *
- * Prints kselftest-style TAP: one test, passed, failed or skipped (no
+ * Reports through kselftest.h in TAP: one test, passed, failed or skipped (no
  * /dev/ashmem). Needs root for the purges, drop_caches and the cgroup;
  * runs without them, checking less. A worker that has not finished a
  * minute after the deadline is reported with its kernel stack and killed.
@@ -63,11 +63,10 @@
 #include <linux/ashmem.h>
 #include <linux/types.h>
 
-#include "kselftest.h"	/* ARRAY_SIZE, __noreturn, __printf */
+#include "kselftest.h"
+#include "ashmem_util.h"
 #include "pin_model.h"
 
-#define DEV		"/dev/ashmem"
-#define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define MAX_REGIONS	8	/* per process */
 #define MAX_FDS		3	/* descriptors of one region in one process */
 #define MAX_MAPS	6	/* mappings of one region */
@@ -339,7 +338,7 @@ static const char *prot_str(int prot)
 		"---", "r--", "-w-", "rw-", "--x", "r-x", "-wx", "rwx",
 	};
 
-	return names[prot & PROT_ALL];
+	return names[prot & ASHMEM_PROT_ALL];
 }
 
 /*
@@ -362,16 +361,6 @@ static void check_page(struct region *r, __u64 i, const unsigned char *p,
 		      how, i, k, p[k], want,
 		      pinned ? "pinned: data lost" : "unpinned: want it or 0");
 	}
-}
-
-static bool all_zero(const unsigned char *p, size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len; k++)
-		if (p[k])
-			return false;
-	return true;
 }
 
 /*
@@ -405,7 +394,7 @@ static void check_mapping(struct region *r, struct mapping *m)
 				   "read through a mapping");
 			continue;
 		}
-		check(all_zero(p, pg),
+		check(bytes_are(p, 0, pg),
 		      "page %llu of a private mapping is not zero", i);
 	}
 	arm_faults(0);
@@ -451,8 +440,8 @@ static void op_open(void)
 
 	if (!r)
 		return;
-	note_op("open %s", DEV);
-	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	note_op("open %s", ASHMEM_DEV);
+	fd = open(ASHMEM_DEV, O_RDWR | O_CLOEXEC);
 	if (!expect("open", fd, errno, -1, 0, ENOMEM))
 		return;
 	memset(r, 0, sizeof(*r));
@@ -460,7 +449,7 @@ static void op_open(void)
 	r->owned = true;
 	r->fds[0] = fd;
 	r->nfds = 1;
-	r->mask = PROT_ALL;
+	r->mask = ASHMEM_PROT_ALL;
 	r->pins.unseen_purges = true;
 }
 
@@ -1090,7 +1079,7 @@ static void op_mmap(void)
 	m->prot = eff;
 	m->shared = shared;
 	/* mprotect() may never add what the mask lacked at mmap time. */
-	m->may = r->mask & (noexec_dev ? ~PROT_EXEC : PROT_ALL);
+	m->may = r->mask & (noexec_dev ? ~PROT_EXEC : ASHMEM_PROT_ALL);
 	check_mapping(r, m);
 }
 
@@ -1509,44 +1498,6 @@ static void op_write(void)
 
 /* ---- Passing descriptors ------------------------------------------------ */
 
-static int send_fd(int sock, int fd, __u32 tag)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &tag, sizeof(tag) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == sizeof(tag) ? 0 : -1;
-}
-
-static int recv_fd(int sock, __u32 *tag)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { tag, sizeof(*tag) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(*tag))
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /*
  * Passes a region's descriptor over a unix socket: to ourselves, keeping
  * the new descriptor as another name for the region, or into a socket
@@ -1761,19 +1712,6 @@ static void run_ops(unsigned long budget)
 
 static char cgroup[128];
 
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, len);
-	close(fd);
-	return n == len ? 0 : -1;
-}
-
 /*
  * A memory cgroup for the workers and the hog, whose memory.high the hog
  * keeps crossing: reclaim then runs in it and purges the workers'
@@ -1844,12 +1782,12 @@ static void __noreturn worker(unsigned int n, __u64 seed)
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	run_ops(opt_ops);
-	printf("# process %u: %lu operations, %lu failed as the ABI says, %lu ENOMEM\n",
-	       n, op_nr, stats.failed_as_expected, stats.enomem);
-	printf("# process %u: %lu PIN (%lu purged, %lu pages zeroed), %lu UNPIN\n",
-	       n, stats.pins, stats.purged_pins, stats.zero_pages, stats.unpins);
-	printf("# process %u: %lu mmap, %lu fork, %lu passed descriptors\n",
-	       n, stats.mmaps, stats.forks, stats.passed_fds);
+	ksft_print_msg("process %u: %lu operations, %lu failed as the ABI says, %lu ENOMEM\n",
+		       n, op_nr, stats.failed_as_expected, stats.enomem);
+	ksft_print_msg("process %u: %lu PIN (%lu purged, %lu pages zeroed), %lu UNPIN\n",
+		       n, stats.pins, stats.purged_pins, stats.zero_pages, stats.unpins);
+	ksft_print_msg("process %u: %lu mmap, %lu fork, %lu passed descriptors\n",
+		       n, stats.mmaps, stats.forks, stats.passed_fds);
 	_exit(0);
 }
 
@@ -1868,7 +1806,7 @@ static void show_file(const char *what, int pid, const char *name)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	printf("#   %s:\n%s%s", what, buf, buf[n - 1] == '\n' ? "" : "\n");
+	ksft_print_msg("  %s:\n%s%s", what, buf, buf[n - 1] == '\n' ? "" : "\n");
 }
 
 /* Prints the state and kernel stack of every process in group @pgid. */
@@ -1899,12 +1837,12 @@ static void show_group(pid_t pgid)
 		if (!p || sscanf(p + 1, " %c %*d %d", &state, &pgrp) != 2 ||
 		    pgrp != pgid)
 			continue;
-		printf("# process %d, state %c\n", pid, state);
+		ksft_print_msg("process %d, state %c\n", pid, state);
 		show_file("wchan", pid, "wchan");
 		show_file("kernel stack", pid, "stack");
 		/* A running task has no stack to show: ask every CPU. */
 		if (state == 'R' && !write_file("/proc/sysrq-trigger", "l"))
-			printf("#   running: backtraces of all CPUs are in the kernel log\n");
+			ksft_print_msg("  running: backtraces of all CPUs are in the kernel log\n");
 	}
 	if (dir)
 		closedir(dir);
@@ -1918,7 +1856,7 @@ static void setup_process(void)
 
 	pg = sysconf(_SC_PAGESIZE);
 	is_root = geteuid() == 0;
-	noexec_dev = !statvfs(DEV, &sv) && (sv.f_flag & ST_NOEXEC);
+	noexec_dev = !statvfs(ASHMEM_DEV, &sv) && (sv.f_flag & ST_NOEXEC);
 	read_implies_exec = personality(0xffffffff) & READ_IMPLIES_EXEC;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_NODEFER;
@@ -1992,19 +1930,6 @@ static void parse_args(int argc, char **argv)
 	}
 }
 
-static void print_result(bool ok, const char *skip)
-{
-	if (skip) {
-		printf("ok 1 ashmem_fuzz # SKIP %s\n", skip);
-		printf("# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n");
-	} else {
-		printf("%sok 1 ashmem_fuzz\n", ok ? "" : "not ");
-		printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
-		       ok, !ok);
-	}
-	fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
 	pid_t pids[64], hog_pid = -1, pid;
@@ -2015,20 +1940,22 @@ int main(int argc, char **argv)
 	bool pressure = false;
 
 	parse_args(argc, argv);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..1\n");
-	printf("# ashmem_fuzz: seed %llu, %u processes, %u seconds%s\n",
-	       opt_seed, opt_procs, opt_seconds,
-	       opt_ops ? " or the operation limit" : "");
-	printf("# replay: ashmem_fuzz --seed %llu --procs %u --seconds %u\n",
-	       opt_seed, opt_procs, opt_seconds);
-	if (access(DEV, F_OK)) {
-		print_result(true, "no " DEV ": is the ashmem module loaded?");
-		return 4;
+	ksft_print_header();
+	ksft_set_plan(1);
+	ksft_print_msg("ashmem_fuzz: seed %llu, %u processes, %u seconds%s\n",
+		       opt_seed, opt_procs, opt_seconds,
+		       opt_ops ? " or the operation limit" : "");
+	ksft_print_msg("replay: ashmem_fuzz --seed %llu --procs %u --seconds %u\n",
+		       opt_seed, opt_procs, opt_seconds);
+	if (access(ASHMEM_DEV, F_OK)) {
+		ksft_test_result_skip("no %s: is the ashmem module loaded?\n",
+				      ASHMEM_DEV);
+		ksft_print_cnts();
+		return KSFT_SKIP;
 	}
 	setup_process();
-	printf("# root %d, /dev noexec %d, READ_IMPLIES_EXEC %d\n", is_root,
-	       noexec_dev, read_implies_exec);
+	ksft_print_msg("root %d, /dev noexec %d, READ_IMPLIES_EXEC %d\n", is_root,
+		       noexec_dev, read_implies_exec);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	deadline = start;
@@ -2046,12 +1973,12 @@ int main(int argc, char **argv)
 			cgroup_enter(getpid());
 			hog(high);
 		}
-		printf("# memory pressure: a hog over memory.high %lu MiB in %s\n",
-		       high / MIB, cgroup);
+		ksft_print_msg("memory pressure: a hog over memory.high %lu MiB in %s\n",
+			       high / MIB, cgroup);
 	} else {
-		printf("# memory pressure: none (%s)\n",
-		       opt_hog ? "no cgroup v2 memory controller, or not root" :
-		       "--no-hog");
+		ksft_print_msg("memory pressure: none (%s)\n",
+			       opt_hog ? "no cgroup v2 memory controller, or not root" :
+			       "--no-hog");
 	}
 
 	s = opt_seed;
@@ -2060,7 +1987,7 @@ int main(int argc, char **argv)
 
 		pids[i] = fork();
 		if (pids[i] < 0) {
-			printf("# fork: %s\n", strerror(errno));
+			ksft_print_msg("fork: %s\n", strerror(errno));
 			opt_procs = i;
 			failed++;
 			break;
@@ -2086,8 +2013,8 @@ int main(int argc, char **argv)
 			left--;
 			pids[i] = 0;
 			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-				printf("# worker %u failed (status %#x)\n", i,
-				       status);
+				ksft_print_msg("worker %u failed (status %#x)\n", i,
+					       status);
 				failed++;
 			}
 			continue;
@@ -2098,8 +2025,8 @@ int main(int argc, char **argv)
 			for (i = 0; i < opt_procs; i++) {
 				if (!pids[i])
 					continue;
-				printf("# worker %u (pid %d) is stuck\n", i,
-				       (int)pids[i]);
+				ksft_print_msg("worker %u (pid %d) is stuck\n", i,
+					       (int)pids[i]);
 				show_group(pids[i]);
 				kill(-pids[i], SIGKILL);
 				failed++;
@@ -2118,11 +2045,11 @@ int main(int argc, char **argv)
 	if (pressure)
 		rmdir(cgroup);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	printf("# %u workers ran for %lds, %u failed\n", opt_procs,
-	       (long)(now.tv_sec - start.tv_sec), failed);
+	ksft_print_msg("%u workers ran for %lds, %u failed\n", opt_procs,
+		       (long)(now.tv_sec - start.tv_sec), failed);
 	if (failed)
-		printf("# replay: ashmem_fuzz --seed %llu --procs %u --seconds %u\n",
-		       opt_seed, opt_procs, opt_seconds);
-	print_result(!failed, NULL);
-	return failed ? 1 : 0;
+		ksft_print_msg("replay: ashmem_fuzz --seed %llu --procs %u --seconds %u\n",
+			       opt_seed, opt_procs, opt_seconds);
+	ksft_test_result(!failed, "ashmem_fuzz\n");
+	ksft_finished();
 }

@@ -20,8 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../vm/lib.sh"
 
 need_root
-series=("$@")
-[[ ${#series[@]} -gt 0 ]] || read -r -a series <<<"$ALL_SERIES"
+select_series "$@"
 
 apt_install dpkg-dev debhelper dh-dkms dkms lintian kmod make gcc \
 	pkg-config xz-utils
@@ -148,7 +147,7 @@ read -r -a debs2 <<<"$(debs "$top/deb2" "$new_version" | tr '\n' ' ')"
 # Each series' kernel, its headers installed before the packages, so
 # that DKMS builds for it on install.
 kvers=() roots=() images=() configs=() root_kver=''
-for s in "${series[@]}"; do
+for s in "${series_list[@]}"; do
 	if ! vars=$(kernel_vars "$s"); then
 		not_ok "$s: cannot get the Debian kernel"
 		continue

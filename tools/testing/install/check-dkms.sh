@@ -19,8 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../vm/lib.sh"
 
 need_root
-series=("$@")
-[[ ${#series[@]} -gt 0 ]] || read -r -a series <<<"$ALL_SERIES"
+select_series "$@"
 
 apt_install dkms kmod make gcc
 
@@ -124,7 +123,7 @@ check_in_root() {
 }
 
 install_kver=''
-for s in "${series[@]}"; do
+for s in "${series_list[@]}"; do
 	eval "$(kernel_vars "$s")"
 	# shellcheck disable=SC2153 # KVER, KDIR and ROOT come from kernel_vars.
 	kver=$KVER kdir=$KDIR

@@ -18,8 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../vm/lib.sh"
 
 need_root
-series=("$@")
-[[ ${#series[@]} -gt 0 ]] || read -r -a series <<<"$ALL_SERIES"
+select_series "$@"
 
 apt_install kmod make gcc openssl udev util-linux
 
@@ -41,7 +40,7 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -outform DER \
 	-subj "/CN=ashmem test MOK/" -keyout "$work/mok.priv" \
 	-out "$work/mok.der" >>"$logf" 2>&1
 
-for s in "${series[@]}"; do
+for s in "${series_list[@]}"; do
 	eval "$(kernel_vars "$s")"
 	# shellcheck disable=SC2153 # KVER, KDIR and ROOT come from kernel_vars.
 	kver=$KVER kdir=$KDIR

@@ -23,12 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../vm/lib.sh"
 
 # Every target kernel, as make check has them (lib.sh's list).
-USERSPACE_SERIES=$ALL_SERIES
-read -r -a series_list <<<"${*:-${KERNELS:-$USERSPACE_SERIES}}"
-for s in "${series_list[@]}"; do
-	[[ " $USERSPACE_SERIES " == *" $s "* ]] ||
-		die "unknown kernel series '$s' (one of: $USERSPACE_SERIES)"
-done
+select_series "$@"
 top=$OUT/userspace
 total_pass=0 total_fail=0 total_skip=0
 problems=()
@@ -89,11 +84,7 @@ mapfile -t prog_files < <(make -s -C "$here" O="$top/bin" print-files)
 
 for s in "${series_list[@]}"; do
 	ROOT=''
-	if [[ $s == 7 ]]; then
-		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
-	else
-		kvars=$("$VM_DIR/kernel.sh" "$s") || kvars=''
-	fi
+	kvars=$(kernel_vars "$s") || kvars=''
 	if [[ -z $kvars ]]; then
 		problem "$s: cannot get the Debian kernel"
 		total_fail=$((total_fail + 1))

@@ -20,6 +20,8 @@
 # did not finish, or kernel complaint.
 # ASHMEM_CHECK_SWAP=MIB runs the guests with MIB MiB of zram swap on
 # (vm.sh --swap; default 256, as machines run with swap; 0 turns it off).
+# The guests of NUMA_SERIES boot with two NUMA nodes (numa=fake=2), so
+# that ashmem_numa_test runs there; the others have one node.
 # Logs stay in build/check/.
 set -euo pipefail
 
@@ -28,12 +30,7 @@ set -euo pipefail
 
 # Debian 12's kernels, and 7: Debian's newest (trixie-backports), which
 # builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
-CHECK_SERIES=$ALL_SERIES
-read -r -a series_list <<<"${*:-${KERNELS:-$CHECK_SERIES}}"
-for s in "${series_list[@]}"; do
-	[[ " $CHECK_SERIES " == *" $s "* ]] ||
-		die "unknown kernel series '$s' (one of: $CHECK_SERIES)"
-done
+select_series "$@"
 
 top=$OUT/check
 timeout=${ASHMEM_CHECK_TIMEOUT:-1500}
@@ -42,6 +39,7 @@ swap_mib=${ASHMEM_CHECK_SWAP:-256}
 [[ $swap_mib =~ ^[0-9]+$ ]] || die "ASHMEM_CHECK_SWAP must be a size in MiB"
 ksft_dir=$REPO/tools/testing/selftests/ashmem
 ABIS="64 32"
+NUMA_SERIES="6.12 7"
 
 problems=()	# what failed, besides test cases
 rows=()		# the summary table
@@ -236,11 +234,7 @@ check_kernel() {
 
 	section "Debian $series kernel"
 	in_root=()
-	if [[ $series == 7 ]]; then
-		kvars=$("$VM_DIR/debian13-root.sh") || kvars=''
-	else
-		kvars=$("$VM_DIR/kernel.sh" "$series") || kvars=''
-	fi
+	kvars=$(kernel_vars "$series") || kvars=''
 	if [[ -z $kvars ]]; then
 		problem "$series: cannot get the Debian kernel"
 		rows_not_run "$series" "no kernel"
@@ -289,7 +283,9 @@ check_kernel() {
 		args+=(--file "$p")
 	done
 	[[ -n $MODDIR ]] && args+=(--moddir "$MODDIR")
-	"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
+	local append=${ASHMEM_VM_APPEND:-}
+	[[ " $NUMA_SERIES " == *" $series "* ]] && append+=" numa=fake=2"
+	ASHMEM_VM_APPEND=$append "$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
 		--module "$dir/src/ashmem.ko" "${args[@]}" --swap "$swap_mib" \
 		--log "$dir/console.log" --status "$dir/vm.status" \
 		--timeout "$timeout" "$guest" || vm_ok=0

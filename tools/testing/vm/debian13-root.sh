@@ -21,8 +21,8 @@
 #   KCONFIG=...  its .config, on the host (beside VMLINUZ, as vm.sh expects)
 #   MODDIR=...   zram and the modules it needs, for vm.sh --swap
 #
-# Everything lives in ${ASHMEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ashmem}
-# (/var/cache/ashmem without HOME), never in the work tree. A root is reused
+# Everything lives in lib.sh's CACHE (~/.cache/ashmem unless ASHMEM_CACHE
+# or XDG_CACHE_HOME say otherwise), never in the work tree. A root is reused
 # while the newest version and the package list stay the same; roots of
 # older versions are removed once a newer one is ready.
 #
@@ -35,9 +35,8 @@
 # Needs root (mmdebstrap, and installing it with apt if missing).
 set -euo pipefail
 
-PROG=${0##*/}
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -eq 0 ]] || { sed -n '3,36s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "run as root: it creates a chroot with mmdebstrap"
@@ -45,21 +44,9 @@ die() { log "error: $*"; exit 1; }
 # Packages of the build root. Changing the list recreates the root.
 ROOT_PACKAGES=(gcc-14 make sparse)
 
-if [[ -n ${ASHMEM_CACHE:-} ]]; then
-	CACHE=$ASHMEM_CACHE
-elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
-	CACHE=$XDG_CACHE_HOME/ashmem
-elif [[ -n ${HOME:-} ]]; then
-	CACHE=$HOME/.cache/ashmem
-else
-	CACHE=/var/cache/ashmem
-fi
 BASE=$CACHE/debian13
 mkdir -p "$BASE"
 BASE=$(cd "$BASE" && pwd)
-
-export DEBIAN_FRONTEND=noninteractive
-HOST_APT=(-q -o DPkg::Lock::Timeout=600)
 
 # One run at a time: two would race to create the same root.
 exec {lockfd}>"$BASE/lock"
@@ -241,9 +228,9 @@ fix_sparse() {
 have_mmdebstrap() { command -v mmdebstrap >/dev/null; }
 if [[ ! -e $marker || $(cat "$marker") != "$want" ]] && ! have_mmdebstrap; then
 	log "apt-get install mmdebstrap"
-	apt-get "${HOST_APT[@]}" install -y --no-install-recommends mmdebstrap >&2 ||
-		{ apt-get "${HOST_APT[@]}" update >&2 &&
-		  apt-get "${HOST_APT[@]}" install -y --no-install-recommends \
+	apt-get "${APT_OPTS[@]}" install -y --no-install-recommends mmdebstrap >&2 ||
+		{ apt-get "${APT_OPTS[@]}" update >&2 &&
+		  apt-get "${APT_OPTS[@]}" install -y --no-install-recommends \
 			mmdebstrap >&2; } ||
 		die "cannot install mmdebstrap"
 fi
@@ -285,12 +272,8 @@ done
 
 # --- the kernel image ----------------------------------------------------
 
-kcache=$CACHE/kernels/$kver
-vmlinuz=$kcache/boot/vmlinuz-$kver
-kconfig=$kcache/boot/config-$kver
-moddir=$kcache/modules
-if [[ ! -e $vmlinuz || ! -e $kconfig ||
-      ! ( -e $moddir/load-order || -e $moddir/unsupported ) ]]; then
+kernel_cache_paths "$kver"
+if ! kernel_cached; then
 	tmp=$(mktemp -d "$BASE/.download.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	# 7.x ships the image in linux-binary-VER (linux-image-VER is a
@@ -313,12 +296,12 @@ if [[ ! -e $vmlinuz || ! -e $kconfig ||
 	[[ -e $tmp/k/boot/vmlinuz-$kver ]] ||
 		die "no vmlinuz for $kver in linux-binary or linux-image"
 	rm -rf "$tmp/x"
-	if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
+	if [[ ! -e $VMLINUZ || ! -e $KCONFIG ]]; then
 		# The headers carry the same .config the image was built with.
 		cp "$root$kdir/.config" "$tmp/k/boot/config-$kver"
-		mkdir -p "$kcache"
-		rm -rf "${kcache:?}/boot"
-		mv "$tmp/k/boot" "$kcache/boot"
+		mkdir -p "$KCACHE"
+		rm -rf "${KCACHE:?}/boot"
+		mv "$tmp/k/boot" "$KCACHE/boot"
 	fi
 	# The modules a guest needs to swap to zram: in the same package,
 	# or for 7.x in linux-modules-VER, with modules.builtin.modinfo in
@@ -332,12 +315,12 @@ if [[ ! -e $vmlinuz || ! -e $kconfig ||
 		done
 		debs+=("$tmp"/m/*.deb)
 	fi
-	"$(dirname "${BASH_SOURCE[0]}")/zram-modules.sh" "$kver" "$kconfig" \
-		"$moddir" "${debs[@]}" ||
+	"$VM_DIR/zram-modules.sh" "$kver" "$KCONFIG" \
+		"$MODDIR" "${debs[@]}" ||
 		log "warning: no zram modules for $kver: its guests cannot swap"
 	rm -rf "$tmp"
 	trap - EXIT
 fi
 
 printf 'KVER=%q ROOT=%q KDIR=%q VMLINUZ=%q KCONFIG=%q MODDIR=%q\n' \
-	"$kver" "$root" "$kdir" "$vmlinuz" "$kconfig" "$moddir"
+	"$kver" "$root" "$kdir" "$VMLINUZ" "$KCONFIG" "$MODDIR"

@@ -46,12 +46,8 @@ kdir=/usr/src/linux-headers-$kver
 # (zram-modules.sh): the module we test is our own. A cache made before
 # the modules were kept gets them added.
 mkdir -p "$CACHE"
-kcache=$CACHE/kernels/$kver
-vmlinuz=$kcache/boot/vmlinuz-$kver
-kconfig=$kcache/boot/config-$kver
-moddir=$kcache/modules
-if [[ ! -e $vmlinuz || ! -e $kconfig ||
-      ! ( -e $moddir/load-order || -e $moddir/unsupported ) ]]; then
+kernel_cache_paths "$kver"
+if ! kernel_cached; then
 	tmp=$(mktemp -d "$CACHE/download.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	fetch() {
@@ -70,17 +66,17 @@ if [[ ! -e $vmlinuz || ! -e $kconfig ||
 		ASHMEM_KERNEL_RETRY=1 exec "$0" "$series"
 	fi
 	deb=$(echo "$tmp"/linux-image-*.deb)
-	if [[ ! -e $vmlinuz || ! -e $kconfig ]]; then
+	if [[ ! -e $VMLINUZ || ! -e $KCONFIG ]]; then
 		mkdir -p "$tmp/x"
 		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" ./boot
 		[[ -e $tmp/x/boot/vmlinuz-$kver ]] || die "no vmlinuz in the image"
-		mkdir -p "$kcache"
-		rm -rf "${kcache:?}/boot"
-		mv "$tmp/x/boot" "$kcache/boot"
+		mkdir -p "$KCACHE"
+		rm -rf "${KCACHE:?}/boot"
+		mv "$tmp/x/boot" "$KCACHE/boot"
 	fi
-	"$VM_DIR/zram-modules.sh" "$kver" "$kconfig" "$moddir" "$deb" ||
+	"$VM_DIR/zram-modules.sh" "$kver" "$KCONFIG" "$MODDIR" "$deb" ||
 		log "warning: no zram modules for $kver: its guests cannot swap"
 fi
 
 printf 'KVER=%q KDIR=%q VMLINUZ=%q KCONFIG=%q MODDIR=%q\n' \
-	"$kver" "$kdir" "$vmlinuz" "$kconfig" "$moddir"
+	"$kver" "$kdir" "$VMLINUZ" "$KCONFIG" "$MODDIR"

@@ -27,6 +27,18 @@ OUT=${ASHMEM_OUT:-$REPO/build}
 # which builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
 ALL_SERIES="6.1 6.12 7"
 
+# The series a script tests: its arguments, else KERNELS, else
+# ALL_SERIES; each one of ALL_SERIES. Sets the array series_list.
+select_series() {
+	local s
+
+	read -r -a series_list <<<"${*:-${KERNELS:-$ALL_SERIES}}"
+	for s in "${series_list[@]}"; do
+		[[ " $ALL_SERIES " == *" $s "* ]] ||
+			die "unknown kernel series '$s' (one of: $ALL_SERIES)"
+	done
+}
+
 # Does SERIES build only in the Debian 13 root?
 series_in_root() { [[ $1 == 7 ]]; }
 
@@ -47,6 +59,23 @@ kernel_vars() {
 		echo "ROOT=''"
 		"$VM_DIR/kernel.sh" "$1"
 	fi
+}
+
+# The cache of kernel KVER's image (kernel.sh, debian13-root.sh): sets
+# KCACHE, its directory, and in it VMLINUZ, KCONFIG and MODDIR (the zram
+# modules of zram-modules.sh).
+kernel_cache_paths() {	# kver
+	KCACHE=$CACHE/kernels/$1
+	VMLINUZ=$KCACHE/boot/vmlinuz-$1
+	KCONFIG=$KCACHE/boot/config-$1
+	MODDIR=$KCACHE/modules
+}
+
+# Is all of kernel_cache_paths' kernel there? A cache made before the zram
+# modules were kept lacks them.
+kernel_cached() {
+	[[ -e $VMLINUZ && -e $KCONFIG &&
+	   ( -e $MODDIR/load-order || -e $MODDIR/unsupported ) ]]
 }
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -130,7 +159,8 @@ copy_sources() {
 # Files the checks take from Debian's linux-source-6.12 instead of
 # vendoring them: checkpatch.pl with its data, the kselftest harness, and
 # what the range test builds the driver's range code with (the userspace
-# copies of the kernel's headers, its rbtree).
+# copies of the kernel's headers, its rbtree). The test Makefiles copy
+# theirs from here too when not told where they are (linux-source.sh).
 LINUX_SOURCE_FILES=(
 	scripts/checkpatch.pl
 	scripts/spelling.txt
@@ -196,6 +226,7 @@ build_demo() {
 
 	mkdir -p "$(dirname "$outfile")"
 	gcc -static -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
+		-I"$REPO/tools/testing/shared" \
 		-o "$outfile" "$REPO/tools/demo/ashmem_demo.c"
 }
 

@@ -74,13 +74,38 @@ static int node_first_cpu(int node)
 }
 
 /*
- * A region whose pages are all on node @node, unpinned by a task on a CPU
- * of node 0, so that the kernel's record of the range is on node 0; then
- * a task bound to @node needs more than @node has free. Reclaim on @node
- * must purge the region rather than call the OOM killer.
+ * A region whose pages are all on one node, unpinned by a task on a CPU of
+ * node 0, so that the kernel's record of the range is on node 0; then a
+ * task bound to the pages' node needs more than that node has free.
+ * Reclaim on that node must purge the region rather than call the OOM
+ * killer, whether the range's record is on the same node or another.
  */
-static void purge_for_node(struct __test_metadata *_metadata, int node)
+FIXTURE(node_reclaim) {
+};
+
+FIXTURE_VARIANT(node_reclaim) {
+	int node;	/* of the region's pages */
+};
+
+FIXTURE_VARIANT_ADD(node_reclaim, pages_on_the_node_of_their_range) {
+	.node = 0,
+};
+
+FIXTURE_VARIANT_ADD(node_reclaim, pages_on_another_node_than_their_range) {
+	.node = 1,
+};
+
+FIXTURE_SETUP(node_reclaim)
 {
+}
+
+FIXTURE_TEARDOWN(node_reclaim)
+{
+}
+
+TEST_F(node_reclaim, purges_the_unpinned_pages)
+{
+	int node = variant->node;
 	long long free, need;
 	unsigned char *map;
 	size_t size, pages;
@@ -138,16 +163,6 @@ static void purge_for_node(struct __test_metadata *_metadata, int node)
 	EXPECT_EQ(0, code);
 	munmap(map, size);
 	close(fd);
-}
-
-TEST(unpinned_pages_on_the_node_of_their_range_are_purged_by_its_reclaim)
-{
-	purge_for_node(_metadata, 0);
-}
-
-TEST(unpinned_pages_on_another_node_than_their_range_are_purged_by_its_reclaim)
-{
-	purge_for_node(_metadata, 1);
 }
 
 TEST_HARNESS_MAIN

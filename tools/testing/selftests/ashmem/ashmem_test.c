@@ -100,55 +100,6 @@ static bool is_backing_path(const char *path, const char *want)
 	       (!path[n] || !strcmp(path + n, " (deleted)"));
 }
 
-static int send_fd(int sock, int fd)
-{
-	char data = 'F';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl = {};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl = {};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 static int drop_to_nobody(void)
 {
 	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
@@ -311,19 +262,38 @@ TEST_F(region, name_longer_than_255_bytes_is_cut_to_255)
 	munmap(pages, 2 * self->pg);
 }
 
-TEST_F(region, set_name_bad_pointer_is_efault)
+/* SET_NAME and GET_NAME check the user's pointer alike. */
+FIXTURE(name_ioctl) {
+	int fd;
+};
+
+FIXTURE_VARIANT(name_ioctl) {
+	unsigned long cmd;
+};
+
+FIXTURE_VARIANT_ADD(name_ioctl, set_name) {
+	.cmd = ASHMEM_SET_NAME,
+};
+
+FIXTURE_VARIANT_ADD(name_ioctl, get_name) {
+	.cmd = ASHMEM_GET_NAME,
+};
+
+FIXTURE_SETUP(name_ioctl)
 {
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_SET_NAME,
-					 (void *)1)));
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_SET_NAME,
-					 unmapped_page())));
+	self->fd = open_region(_metadata);
 }
 
-TEST_F(region, get_name_bad_pointer_is_efault)
+FIXTURE_TEARDOWN(name_ioctl)
 {
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_GET_NAME,
-					 (void *)1)));
-	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, ASHMEM_GET_NAME,
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(name_ioctl, bad_pointer_is_efault)
+{
+	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, variant->cmd, (void *)1)));
+	EXPECT_EQ(EFAULT, errno_of(ioctl(self->fd, variant->cmd,
 					 unmapped_page())));
 }
 
@@ -343,35 +313,53 @@ TEST_F(region, set_name_after_mmap_is_einval)
 	munmap(map, self->pg);
 }
 
-TEST_F(region, maps_show_dev_ashmem_slash_name)
+/* /proc/self/maps names a mapping /dev/ashmem/<name>, or /dev/ashmem. */
+FIXTURE(maps_name) {
+	int fd;
+};
+
+FIXTURE_VARIANT(maps_name) {
+	const char *name;	/* set before mapping, or NULL */
+	const char *path;	/* what maps shows */
+};
+
+FIXTURE_VARIANT_ADD(maps_name, named) {
+	.name = "maps-name",
+	.path = "/dev/ashmem/maps-name",
+};
+
+FIXTURE_VARIANT_ADD(maps_name, unnamed) {
+	.name = NULL,
+	.path = "/dev/ashmem",
+};
+
+FIXTURE_SETUP(maps_name)
 {
-	char path[PATH_MAX];
-	void *map;
-
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, "maps-name"));
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, self->pg));
-	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, map);
-
-	ASSERT_EQ(0, maps_path(map, path, sizeof(path)));
-	EXPECT_TRUE(is_backing_path(path, "/dev/ashmem/maps-name"))
-		TH_LOG("maps shows '%s'", path);
-	munmap(map, self->pg);
+	self->fd = open_region(_metadata);
 }
 
-TEST_F(region, maps_show_dev_ashmem_when_unnamed)
+FIXTURE_TEARDOWN(maps_name)
 {
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(maps_name, is_the_backing_path)
+{
+	size_t pg = page_size();
 	char path[PATH_MAX];
 	void *map;
 
-	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, self->pg));
-	map = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, self->fd, 0);
+	if (variant->name)
+		ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_NAME, variant->name));
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, pg));
+	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 
 	ASSERT_EQ(0, maps_path(map, path, sizeof(path)));
-	EXPECT_TRUE(is_backing_path(path, "/dev/ashmem"))
+	EXPECT_TRUE(is_backing_path(path, variant->path))
 		TH_LOG("maps shows '%s'", path);
-	munmap(map, self->pg);
+	munmap(map, pg);
 }
 
 /* Sizes */
@@ -803,10 +791,11 @@ TEST_F(mapped, scm_rights_fd_shares_memory)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		unsigned char *map;
+		__u32 tag;
 		int fd;
 
 		close(sv[0]);
-		fd = recv_fd(sv[1]);
+		fd = recv_fd(sv[1], &tag);
 		if (fd < 0)
 			_exit(1);
 		map = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
@@ -819,7 +808,7 @@ TEST_F(mapped, scm_rights_fd_shares_memory)
 		_exit(0);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, 0));
 	ASSERT_EQ(0, wait_exit_code(pid));
 	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED + 1));
 	close(sv[0]);
@@ -1249,11 +1238,12 @@ TEST_F(mapped, get_file_id_is_same_through_scm_rights)
 {
 	unsigned long id = 0, copy_id = 0;
 	int sv[2], copy;
+	__u32 tag;
 
 	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_GET_FILE_ID, &id));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
-	copy = recv_fd(sv[1]);
+	ASSERT_EQ(0, send_fd(sv[0], self->fd, 0));
+	copy = recv_fd(sv[1], &tag);
 	ASSERT_LE(0, copy);
 	ASSERT_NE(self->fd, copy);
 	ASSERT_EQ(0, ioctl(copy, ASHMEM_GET_FILE_ID, &copy_id));
