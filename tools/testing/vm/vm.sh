@@ -394,8 +394,8 @@ fi
 #
 # A failure inside kmem_cache_create() prints a stack trace by design;
 # for one of ashmem's caches it is an injected failure of the module's
-# load (ashmem_unload_test), which the test judges: that stack is not
-# judged here.
+# load (ashmem_unload_test), which the test judges: that message and its
+# stack, to the stack's end, are not judged here.
 complaints=$tmp/complaints
 ooms=$tmp/ooms
 awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
@@ -422,8 +422,10 @@ awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
 	oom && /Call Trace/ { next }
 	/kmem_cache_create[a-z_]*\(ashmem_[a-z_]+\) failed with error -[0-9]+/ {
 		cache_failure = 1
+		next
 	}
-	cache_failure && /Call Trace/ { cache_failure = 0; next }
+	cache_failure && /<\/TASK>/ { cache_failure = 0 }
+	cache_failure { next }
 	{ print NR ": " $0 }
 ' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
 touch "$ooms"
