@@ -31,11 +31,11 @@
 # ASHMEM_DEBUG_TIMEOUT (VM seconds, default 3600), ASHMEM_DEBUG_PHASES
 # (which of "kselftests stress fuzzer fault-injection unload" to run,
 # default all; for KCSAN the first three), ASHMEM_FUZZ_SECONDS (64-bit
-# run, default 120; the 32-bit
-# run gets a third), ASHMEM_FUZZ_PROCS (default 4), ASHMEM_FUZZ_SEED
-# (replay a seed the fuzzer printed: both runs use it, for the full time),
-# ASHMEM_FUZZ_ARGS (more fuzzer options, say "--ops 1601 --verbose"),
-# ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
+# run, default 120; the 32-bit run gets a third), ASHMEM_FUZZ_PROCS
+# (default 4), ASHMEM_FUZZ_SEED (replay a seed the fuzzer printed: both
+# runs use it, for the full time), ASHMEM_FUZZ_ARGS (more fuzzer options,
+# say "--ops 1601 --verbose"), ASHMEM_VM_SWAP (MiB of zram swap, default
+# none), ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
 set -euo pipefail
 
 DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -245,7 +245,7 @@ run_vm() {
 	read_vm_status "$top/vm.status"
 	while IFS= read -r msg; do
 		problem "$msg"
-	done < <(vm_status_problems 0 "$timeout")
+	done < <(vm_status_problems "${ASHMEM_VM_SWAP:-0}" "$timeout")
 }
 
 # Sort the KCSAN reports vm.sh set aside (each is in the console twice,
