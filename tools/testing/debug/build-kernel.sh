@@ -78,9 +78,6 @@ unpack() {
 build() {
 	local kdir=$1 src=$2 start=$SECONDS
 
-	mkdir -p "$kdir"
-	echo "$VARIANT" > "$kdir/.variant"
-	echo "$src" > "$kdir/.source"
 	cd "$kdir"
 	if [[ ! -e .configured ]]; then
 		log "configuring: allnoconfig, base.config, $VARIANT.config"
@@ -144,16 +141,26 @@ main() {
 	kdir=$top/$VARIANT-$key
 	mkdir -p "$top"
 
-	# One build at a time: a second run waits, then finds it built.
-	exec 9> "$top/.lock"
+	# One build of a variant at a time: a second run waits, then finds it
+	# built. The variants build side by side, but unpack and remove
+	# trees one at a time, under the lock of the cache's top.
+	exec 9> "$top/.lock-$VARIANT"
 	if ! flock -n 9; then
-		log "another build of a debug kernel is running: waiting for it"
+		log "another build of the $VARIANT kernel is running: waiting for it"
 		flock 9
 	fi
 	if [[ ! -e $kdir/.complete ]]; then
+		exec 8> "$top/.lock"
+		flock 8
 		unpack "$src" "$srcver"
+		mkdir -p "$kdir"
+		echo "$VARIANT" > "$kdir/.variant"
+		echo "$src" > "$kdir/.source"
+		flock -u 8
 		build "$kdir" "$src"
+		flock 8
 		remove_old_trees "$top" "$kdir"
+		flock -u 8
 	fi
 
 	kver=$(cat "$kdir/include/config/kernel.release")
