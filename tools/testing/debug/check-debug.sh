@@ -217,6 +217,11 @@ write_guest() {
 		emit_phase fault-injection "$FAULT"
 		emit_phase unload "$UNLOAD"
 		echo 'debug_state after'
+		# Proof that KCSAN watched: how many watchpoints it set up.
+		[[ $variant != kcsan ]] || cat <<-'EOF'
+		echo "ashmem-debug: kcsan: $(grep -E 'setup_watchpoints|data_races' \
+			/sys/kernel/debug/kcsan | tr -s '\n:' ' ')"
+		EOF
 		echo "exit \$rc"
 	} > "$guest"
 }
@@ -329,8 +334,8 @@ summary() {
 	printf '%-3s %-20s %5s %5s %5s  %s\n' abi program pass fail skip result
 	[[ ${#rows[@]} -eq 0 ]] || printf '%s\n' "${rows[@]}"
 	echo
-	grep -a '^ashmem-debug: phase .* took ' "$console" |
-		sed 's/^ashmem-debug: //' || true
+	grep -a -e '^ashmem-debug: phase .* took ' -e '^ashmem-debug: kcsan: ' \
+		"$console" | sed 's/^ashmem-debug: //' || true
 	# The seeds, to replay a run with ASHMEM_FUZZ_SEED (doc/debug.md).
 	grep -a '^# ashmem_fuzz: seed ' "$console" |
 		sed 's/^# ashmem_fuzz: /fuzzer: /' || true
