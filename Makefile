@@ -8,6 +8,8 @@
 #   make check           build and run the kselftests on every target kernel
 #   make check-debug     the kselftests, fuzzer and fault injection on a
 #                        KASAN, lockdep, kmemleak kernel (doc/debug.md)
+#   make check-kcsan     the kselftests, stress test and fuzzer on a KCSAN
+#                        kernel: no data race in the module (doc/debug.md)
 #   make bench           measure it in QEMU and print a table of ratios
 #   make install         install it for KVER: modules_install, depmod, udev
 #   make dkms-install    register it with DKMS and install it for KVER
@@ -56,8 +58,11 @@ bench:
 	tools/testing/bench/bench.sh
 
 check-debug:
-	tools/testing/debug/check-debug.sh
-.PHONY: check-debug
+	tools/testing/debug/check-debug.sh debug
+
+check-kcsan:
+	tools/testing/debug/check-debug.sh kcsan
+.PHONY: check-debug check-kcsan
 
 .PHONY: all modules clean run check bench
 

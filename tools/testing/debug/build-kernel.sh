@@ -1,17 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the debug kernel of make check-debug, once, and print where it is.
+# Build a debug kernel of make check-debug or make check-kcsan, once, and
+# print where it is.
 #
-# Usage: build-kernel.sh
+# Usage: build-kernel.sh [debug|kcsan]
 #
-# Unpacks Debian's linux-source-6.12, configures it as x86_64 defconfig +
-# kvm_guest.config + debug.config (KASAN, lockdep, kmemleak, UBSAN,
-# DEBUG_VM, failslab, ...), checks that every option of debug.config took,
-# and builds bzImage and modules_prepare, so that external modules build
-# against the tree. The tree lives in the cache, outside the work tree,
-# under a key hashed from debug.config, the linux-source package version
-# and the compiler: it is rebuilt only when one of those changes, and an
-# interrupted build resumes. Prints shell assignments, as kernel.sh does:
+# Unpacks Debian's linux-source-6.12 and configures it, out of the source
+# tree, as allnoconfig + base.config (what the VM and the tests need,
+# lockdep, fault injection) + the variant's fragment: debug.config (KASAN,
+# kmemleak, UBSAN, DEBUG_VM, ...; the default) or kcsan.config (KCSAN).
+# Checks that every option of both fragments took, and builds bzImage and
+# modules_prepare, so that external modules build against the tree. The
+# variants share the unpacked source; each builds in its own directory of
+# the cache, under a key hashed from the fragments, the linux-source
+# package version and the compiler: it is rebuilt only when one of those
+# changes, and an interrupted build resumes. Prints shell assignments, as
+# kernel.sh does:
 #   KVER=... KDIR=... VMLINUZ=... KCONFIG=...
 # Environment: ASHMEM_KERNEL_JOBS (make -j, default 3).
 set -euo pipefail
@@ -20,7 +24,9 @@ DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$DEBUG_DIR/../vm/lib.sh"
 
-FRAGMENT=$DEBUG_DIR/debug.config
+VARIANT=${1:-debug}
+BASE=$DEBUG_DIR/base.config
+FRAGMENT=$DEBUG_DIR/$VARIANT.config
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 JOBS=${ASHMEM_KERNEL_JOBS:-3}
 
@@ -33,30 +39,10 @@ BUILD_PACKAGES=(
 	linux-source-6.12
 )
 
-# Apply every line of the fragment with scripts/config.
-apply_fragment() {
-	local line name val
-
-	while IFS= read -r line; do
-		if [[ $line =~ ^CONFIG_([A-Za-z0-9_]+)=(.*)$ ]]; then
-			name=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-			case $val in
-			y)	scripts/config --enable "$name" ;;
-			m)	scripts/config --module "$name" ;;
-			\"*\")	val=${val#\"}; val=${val%\"}
-				scripts/config --set-str "$name" "$val" ;;
-			*)	scripts/config --set-val "$name" "$val" ;;
-			esac
-		elif [[ $line =~ ^#\ CONFIG_([A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-			scripts/config --disable "${BASH_REMATCH[1]}"
-		fi
-	done < "$FRAGMENT"
-}
-
-# Fail loudly if olddefconfig dropped or changed an option of the fragment
-# (a missing dependency, a renamed symbol).
+# Fail loudly if Kconfig dropped or changed an option of a fragment (a
+# missing dependency, a renamed symbol).
 verify_fragment() {
-	local line name bad=0
+	local fragment=$1 line name bad=0
 
 	while IFS= read -r line; do
 		if [[ $line =~ ^CONFIG_([A-Za-z0-9_]+)= ]]; then
@@ -71,81 +57,110 @@ verify_fragment() {
 		log "error: wanted '$line', .config has:" \
 			"$(grep -E "^(# )?CONFIG_${name}[= ]" .config || echo nothing)"
 		bad=1
-	done < "$FRAGMENT"
-	[[ $bad -eq 0 ]] || die "the debug kernel's .config lacks options of $FRAGMENT"
+	done < "$fragment"
+	[[ $bad -eq 0 ]] || die "the $VARIANT kernel's .config lacks options of $fragment"
 }
 
-# Unpack, configure and build into $1; each step leaves a stamp, so that
-# an interrupted build goes on where it stopped.
-build() {
-	local kdir=$1 srcver=$2 start=$SECONDS
+# Unpack the source into $1 once, for every variant.
+unpack() {
+	local src=$1 srcver=$2
 
-	if [[ ! -e $kdir/.unpacked ]]; then
-		log "unpacking $TARBALL ($srcver) into $kdir"
-		rm -rf "$kdir"
-		mkdir -p "$kdir"
-		tar -xJf "$TARBALL" -C "$kdir" --strip-components=1
-		touch "$kdir/.unpacked"
-	fi
+	[[ -e $src/.unpacked ]] && return
+	log "unpacking $TARBALL ($srcver) into $src"
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -xJf "$TARBALL" -C "$src" --strip-components=1
+	touch "$src/.unpacked"
+}
+
+# Configure and build the source $2 into $1; each step leaves a stamp, so
+# that an interrupted build goes on where it stopped.
+build() {
+	local kdir=$1 src=$2 start=$SECONDS
+
 	cd "$kdir"
 	if [[ ! -e .configured ]]; then
-		log "configuring: defconfig, kvm_guest.config, debug.config"
-		make -s defconfig >&2
-		make -s kvm_guest.config >&2
-		apply_fragment
-		make -s olddefconfig >&2
-		verify_fragment
+		log "configuring: allnoconfig, base.config, $VARIANT.config"
+		cat "$BASE" "$FRAGMENT" > fragment.config
+		make -s -C "$src" O="$kdir" KCONFIG_ALLCONFIG="$kdir/fragment.config" \
+			allnoconfig >&2
+		verify_fragment "$BASE"
+		verify_fragment "$FRAGMENT"
 		touch .configured
 	fi
-	log "building bzImage and modules_prepare with -j$JOBS (10-20 minutes)"
+	log "building the $VARIANT kernel: bzImage and modules_prepare with -j$JOBS"
 	if ! make -j"$JOBS" bzImage modules_prepare > build.log 2>&1; then
 		tail -n 40 build.log >&2
-		die "the debug kernel does not build (log: $kdir/build.log)"
+		die "the $VARIANT kernel does not build (log: $kdir/build.log)"
 	fi
 	# Module.symvers is written by "make modules"; without modules the
 	# kernel's own exports are in vmlinux.symvers.
 	cp vmlinux.symvers Module.symvers
 	touch .complete
-	log "debug kernel built in $((SECONDS - start))s"
+	log "$VARIANT kernel built in $((SECONDS - start))s"
 }
 
-# Trees of other keys are several GB that nothing uses any more: remove
-# the ones this script made (they have its stamp), never anything else.
+# Builds of other keys are hundreds of MB that nothing uses any more:
+# remove this variant's (the other variant's may be in use), then the
+# sources no build names. Nothing else: trees without these stamps may
+# belong to an older build-kernel.sh that another checkout still runs.
 remove_old_trees() {
-	local top=$1 keep=$2 old
+	local top=$1 keep=$2 old used
 
 	for old in "$top"/*; do
-		[[ -d $old && $old != "$keep" && -e $old/.unpacked ]] || continue
-		log "removing the old debug kernel $old"
+		[[ -d $old && $old != "$keep" && -e $old/.variant ]] || continue
+		[[ $(<"$old/.variant") == "$VARIANT" ]] || continue
+		log "removing the old $VARIANT kernel $old"
+		rm -rf "$old"
+	done
+	used=$(cat "$top"/*/.source 2>/dev/null || true)
+	for old in "$top"/source-*; do
+		[[ -d $old ]] || continue
+		grep -qxF -- "$old" <<<"$used" && continue
+		log "removing the unused kernel source $old"
 		rm -rf "$old"
 	done
 }
 
 main() {
-	local srcver key top kdir kver
+	local srcver key top src kdir kver
 
+	[[ -r $FRAGMENT && $VARIANT =~ ^[a-z0-9]+$ ]] ||
+		die "unknown kernel variant '$VARIANT' (no $FRAGMENT)"
 	apt_install "${BUILD_PACKAGES[@]}"
 	[[ -r $TARBALL ]] || die "$TARBALL: not found"
 
 	srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12)
 	key=$({
-		cat "$FRAGMENT"
+		cat "$BASE" "$FRAGMENT"
 		echo "linux-source-6.12 $srcver"
 		gcc --version | head -n 1
 	} | sha256sum | cut -c1-16)
 	top=$CACHE/debug-kernel
-	kdir=$top/$key
+	src=$top/source-$srcver
+	kdir=$top/$VARIANT-$key
 	mkdir -p "$top"
 
-	# One build at a time: a second run waits, then finds it built.
-	exec 9> "$top/.lock"
+	# One build of a variant at a time: a second run waits, then finds it
+	# built. The variants build side by side, but unpack and remove
+	# trees one at a time, under the lock of the cache's top.
+	exec 9> "$top/.lock-$VARIANT"
 	if ! flock -n 9; then
-		log "another build of the debug kernel is running: waiting for it"
+		log "another build of the $VARIANT kernel is running: waiting for it"
 		flock 9
 	fi
 	if [[ ! -e $kdir/.complete ]]; then
-		build "$kdir" "$srcver"
+		exec 8> "$top/.lock"
+		flock 8
+		unpack "$src" "$srcver"
+		mkdir -p "$kdir"
+		echo "$VARIANT" > "$kdir/.variant"
+		echo "$src" > "$kdir/.source"
+		flock -u 8
+		build "$kdir" "$src"
+		flock 8
 		remove_old_trees "$top" "$kdir"
+		flock -u 8
 	fi
 
 	kver=$(cat "$kdir/include/config/kernel.release")

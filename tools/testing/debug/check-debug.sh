@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make check-debug: ashmem on a kernel built to catch it misbehaving.
+# make check-debug and make check-kcsan: ashmem on a kernel built to catch
+# it misbehaving.
 #
-# Usage: check-debug.sh
+# Usage: check-debug.sh [debug|kcsan]
 #
-# Builds, once, a 6.12 kernel with KASAN, lockdep, kmemleak, UBSAN,
-# DEBUG_VM, DEBUG_LIST and failslab (build-kernel.sh); builds ashmem.ko
+# Builds, once, a 6.12 kernel (build-kernel.sh): for check-debug, the
+# default, with KASAN, lockdep, kmemleak, UBSAN, DEBUG_VM, DEBUG_LIST and
+# failslab; for check-kcsan with KCSAN and lockdep. Builds ashmem.ko
 # against it with W=1, the kselftests 64- and 32-bit and the fuzzer; boots
 # it in QEMU with slab_nomerge and runs, each program once, in this order:
 #   1. the kselftests (every program of print-progs but those below)
@@ -13,36 +15,46 @@
 #   3. the fuzzer (tools/testing/fuzz), 64-bit, then a shorter 32-bit run
 #   4. ashmem_fault_test: allocations failed with failslab
 #   5. ashmem_unload_test, which unloads and reloads the module
-# both ABIs each; then vm.sh unloads the module and scans kmemleak.
+# both ABIs each; then vm.sh unloads the module and scans kmemleak. The
+# KCSAN kernel runs the first three phases.
 #
 # Fails on any failed test, compiler warning, VM that did not finish, or
 # kernel report (KASAN, lockdep, UBSAN, kmemleak, warning, BUG, stall)
-# after the module was loaded. Reports from early boot, before the module,
-# are printed but not judged. Ends with a summary and, on the last line,
-# "N passed, N failed", counting kselftest cases and one case per fuzzer
-# run. Logs stay in build/check-debug/.
+# after the module was loaded. KCSAN reports fail the run if they name
+# the module; races purely in the rest of the kernel are printed and
+# counted, not judged. Reports from early boot, before the module, are
+# printed but not judged. Ends with a summary and, on the last line, "N
+# passed, N failed", counting kselftest cases and one case per fuzzer
+# run. Logs stay in build/check-debug/ (build/check-kcsan/).
 #
 # Environment: ASHMEM_VM_MEM (MiB, default 2048: KASAN needs it),
 # ASHMEM_DEBUG_TIMEOUT (VM seconds, default 3600), ASHMEM_DEBUG_PHASES
 # (which of "kselftests stress fuzzer fault-injection unload" to run,
-# default all), ASHMEM_FUZZ_SECONDS (64-bit run, default 120; the 32-bit
-# run gets a third), ASHMEM_FUZZ_PROCS (default 4), ASHMEM_FUZZ_SEED
-# (replay a seed the fuzzer printed: both runs use it, for the full time),
-# ASHMEM_FUZZ_ARGS (more fuzzer options, say "--ops 1601 --verbose"),
-# ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
+# default all; for KCSAN the first three), ASHMEM_FUZZ_SECONDS (64-bit
+# run, default 120; the 32-bit run gets a third), ASHMEM_FUZZ_PROCS
+# (default 4), ASHMEM_FUZZ_SEED (replay a seed the fuzzer printed: both
+# runs use it, for the full time), ASHMEM_FUZZ_ARGS (more fuzzer options,
+# say "--ops 1601 --verbose"), ASHMEM_VM_SWAP (MiB of zram swap, default
+# none), ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
 set -euo pipefail
 
 DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$DEBUG_DIR/../vm/lib.sh"
 
-top=$OUT/check-debug
+variant=${1:-debug}
+case $variant in
+debug)	default_phases="kselftests stress fuzzer fault-injection unload" ;;
+kcsan)	default_phases="kselftests stress fuzzer" ;;
+*)	die "unknown kernel variant '$variant': debug or kcsan" ;;
+esac
+top=$OUT/check-$variant
 timeout=${ASHMEM_DEBUG_TIMEOUT:-3600}
 fuzz_seconds=${ASHMEM_FUZZ_SECONDS:-120}
 fuzz_procs=${ASHMEM_FUZZ_PROCS:-4}
 fuzz_seed=${ASHMEM_FUZZ_SEED:-}
 read -r -a fuzz_args <<<"${ASHMEM_FUZZ_ARGS:-}"
-phases=${ASHMEM_DEBUG_PHASES:-kselftests stress fuzzer fault-injection unload}
+phases=${ASHMEM_DEBUG_PHASES:-$default_phases}
 ksft_dir=$REPO/tools/testing/selftests/ashmem
 ABIS="64 32"
 
@@ -53,7 +65,7 @@ UNLOAD=ashmem_unload_test
 
 # What a kernel report looks like, for the early-boot lines vm.sh does not
 # judge (extended regex).
-REPORTS='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak:|unreferenced object'
+REPORTS='WARNING:|BUG:|Oops|KASAN|KCSAN|UBSAN|kmemleak:|unreferenced object'
 REPORTS+='|possible circular locking|possible recursive locking'
 REPORTS+='|inconsistent lock state|list_add corruption|list_del corruption'
 REPORTS+='|stall|hung_task|blocked for more than|Call Trace'
@@ -63,9 +75,7 @@ rows=()		# the summary table
 runs=()		# ABI/NAME of every program run, in order
 vm_files=()	# --file arguments of vm.sh
 total_pass=0 total_fail=0 total_skip=0
-kernel_s=0 boot_s=''
-VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none VM_OOM_KILLS=0
-VM_SCRIPT_STATUS=none
+kernel_s=0 boot_s='' races_core=0
 
 section() { printf '\n==== %s ====\n' "$*"; }
 problem() { problems+=("$*"); log "FAIL: $*"; }
@@ -92,8 +102,9 @@ check_settings() {
 get_kernel() {
 	local t0=$SECONDS kvars
 
-	section "debug kernel"
-	kvars=$("$DEBUG_DIR/build-kernel.sh") || die "cannot build the debug kernel"
+	section "$variant kernel"
+	kvars=$("$DEBUG_DIR/build-kernel.sh" "$variant") ||
+		die "cannot build the $variant kernel"
 	kernel_s=$((SECONDS - t0))
 	eval "$kvars"
 	log "$KVER in $KDIR (${kernel_s}s)"
@@ -105,7 +116,7 @@ build_module() {
 	copy_sources "$top/src"
 	if ! make -C "$KDIR" M="$top/src" W=1 modules > "$top/build.log" 2>&1; then
 		cat "$top/build.log" >&2
-		die "the module does not build against the debug kernel (log: $top/build.log)"
+		die "the module does not build against the $variant kernel (log: $top/build.log)"
 	fi
 	n=$(grep -cE '(warning|error):' "$top/build.log" || true)
 	if [[ $n -gt 0 ]]; then
@@ -189,7 +200,7 @@ write_guest() {
 		done
 	done
 	{
-		echo '# Guest script of make check-debug, written by check-debug.sh.'
+		echo "# Guest script of make check-$variant, written by check-debug.sh."
 		echo 'rc=0'
 		# A report turns lockdep off for good: say whether it is on.
 		cat <<-'EOF'
@@ -206,6 +217,11 @@ write_guest() {
 		emit_phase fault-injection "$FAULT"
 		emit_phase unload "$UNLOAD"
 		echo 'debug_state after'
+		# Proof that KCSAN watched: how many watchpoints it set up.
+		[[ $variant != kcsan ]] || cat <<-'EOF'
+		echo "ashmem-debug: kcsan: $(grep -E 'setup_watchpoints|data_races' \
+			/sys/kernel/debug/kcsan | tr -s '\n:' ' ')"
+		EOF
 		echo "exit \$rc"
 	} > "$guest"
 }
@@ -213,29 +229,70 @@ write_guest() {
 # --- the VM -----------------------------------------------------------------
 
 run_vm() {
-	local guest=$1
+	local guest=$1 append=slab_nomerge msg kcsan=()
 
-	section "debug kernel in QEMU"
+	section "$variant kernel in QEMU"
 	# slab_nomerge: failslab can only single out caches that are not
 	# merged with others. no5lvl: with QEMU's 5-level paging, an early
 	# interrupt now and then trips KASAN in the kernel itself, which
 	# taints it and so turns lockdep off for the whole run.
 	# kasan_multi_shot: an early report must not silence later ones.
+	case $variant in
+	debug)	append+=" no5lvl kasan_multi_shot" ;;
+	kcsan)	kcsan=(--kcsan "$top/kcsan.log") ;;
+	esac
 	ASHMEM_VM_MEM=${ASHMEM_VM_MEM:-2048} \
-	ASHMEM_VM_APPEND="slab_nomerge no5lvl kasan_multi_shot${ASHMEM_VM_APPEND:+ $ASHMEM_VM_APPEND}" \
+	ASHMEM_VM_APPEND="$append${ASHMEM_VM_APPEND:+ $ASHMEM_VM_APPEND}" \
 		"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
-		--module "$top/src/ashmem.ko" "${vm_files[@]}" \
+		--module "$top/src/ashmem.ko" "${vm_files[@]}" "${kcsan[@]}" \
 		--log "$top/console.log" --status "$top/vm.status" \
 		--timeout "$timeout" "$guest" || true
-	# shellcheck source=/dev/null
-	[[ -e $top/vm.status ]] && . "$top/vm.status"
-	[[ $VM_FINISHED == 1 ]] || problem "the VM did not finish"
-	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
-		problem "loading or unloading the module failed"
-	[[ $VM_COMPLAINTS -eq 0 ]] ||
-		problem "$VM_COMPLAINTS kernel report line(s) after the module loaded"
-	[[ $VM_SCRIPT_STATUS != timeout ]] ||
-		problem "the tests did not end within ${timeout}s"
+	read_vm_status "$top/vm.status"
+	while IFS= read -r msg; do
+		problem "$msg"
+	done < <(vm_status_problems "${ASHMEM_VM_SWAP:-0}" "$timeout")
+}
+
+# Sort the KCSAN reports vm.sh set aside (each is in the console twice,
+# once as printed and once in the kernel log dump) into those that name
+# the module, a function of it or one of its locks, which fail the run,
+# and races purely in the rest of the kernel, which are counted.
+judge_races() {
+	local races=$1 module=$top/kcsan-module.txt core=$top/kcsan-core.txt
+	local counts nmodule
+
+	[[ -e $races ]] || return 0
+	counts=$(awk -v module="$module" -v core="$core" '
+		{ sub(/^[0-9]+: /, "") }
+		/ BUG: KCSAN: / {
+			keep = !($0 in seen)
+			seen[$0] = 1
+			if (keep)
+				text[++n] = ""
+		}
+		!keep { next }
+		{ text[n] = text[n] $0 "\n" }
+		/\[ashmem\]/ || / ashmem_[a-z0-9_]+\+0x/ ||
+		/ BUG: KCSAN: .*[ \/]ashmem_/ { named[n] = 1 }
+		END {
+			printf "" > module
+			printf "" > core
+			for (i = 1; i <= n; i++) {
+				printf "%s", text[i] > (named[i] ? module : core)
+				nmod += named[i]
+			}
+			print nmod + 0, n - nmod
+		}
+	' "$races")
+	read -r nmodule races_core <<<"$counts"
+	if [[ $races_core -gt 0 ]]; then
+		log "$races_core KCSAN report(s) in the kernel alone (not judged; $core):"
+		grep -a ' BUG: KCSAN: ' "$core" | sed 's/^/    /' >&2
+	fi
+	if [[ $nmodule -gt 0 ]]; then
+		sed 's/^/    /' "$module" >&2
+		problem "$nmodule KCSAN report(s) naming the module ($module)"
+	fi
 }
 
 judge_console() {
@@ -277,18 +334,20 @@ summary() {
 	printf '%-3s %-20s %5s %5s %5s  %s\n' abi program pass fail skip result
 	[[ ${#rows[@]} -eq 0 ]] || printf '%s\n' "${rows[@]}"
 	echo
-	grep -a '^ashmem-debug: phase .* took ' "$console" |
-		sed 's/^ashmem-debug: //' || true
+	grep -a -e '^ashmem-debug: phase .* took ' -e '^ashmem-debug: kcsan: ' \
+		"$console" | sed 's/^ashmem-debug: //' || true
 	# The seeds, to replay a run with ASHMEM_FUZZ_SEED (doc/debug.md).
 	grep -a '^# ashmem_fuzz: seed ' "$console" |
 		sed 's/^# ashmem_fuzz: /fuzzer: /' || true
 	printf 'kernel %s: build or cache %ss, boot to module %ss, VM %ss, OOM kills %s\n' \
 		"$KVER" "$kernel_s" "${boot_s:-?}" "$VM_SECONDS" "$VM_OOM_KILLS"
+	[[ $variant != kcsan ]] ||
+		echo "KCSAN reports in the kernel alone (not judged): $races_core"
 	if [[ ${#problems[@]} -gt 0 ]]; then
 		echo "problems:"
 		printf '  - %s\n' "${problems[@]}"
 	fi
-	echo "make check-debug took ${SECONDS}s; logs in $top"
+	echo "make check-$variant took ${SECONDS}s; logs in $top"
 	echo "$total_skip skipped"
 	echo "$total_pass passed, $total_fail failed"
 	[[ ${#problems[@]} -eq 0 && $total_fail -eq 0 ]]
@@ -312,6 +371,7 @@ main() {
 	done
 	write_guest "$top/guest.sh"
 	run_vm "$top/guest.sh"
+	judge_races "$top/kcsan.log"
 	judge_console "$top/console.log"
 	summary "$top/console.log"
 }

@@ -226,11 +226,10 @@ rows_not_run() {
 
 check_kernel() {
 	local series=$1 kvars dir t0 n ncc build_s
-	local VM_FINISHED=0 VM_COMPLAINTS=0 VM_SECONDS=0 VM_SETUP=none
-	local VM_OOM_KILLS=0 VM_SWAP=none
-	local VM_SCRIPT_STATUS=none KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
+	local VM_FINISHED VM_COMPLAINTS VM_SECONDS VM_SETUP VM_OOM_KILLS VM_SWAP
+	local VM_SCRIPT_STATUS KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
 	local MODDIR=''
-	local abi p counts status pass fail skip note vm_ok=1
+	local abi p counts status pass fail skip note
 
 	section "Debian $series kernel"
 	in_root=()
@@ -288,18 +287,11 @@ check_kernel() {
 	ASHMEM_VM_APPEND=$append "$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
 		--module "$dir/src/ashmem.ko" "${args[@]}" --swap "$swap_mib" \
 		--log "$dir/console.log" --status "$dir/vm.status" \
-		--timeout "$timeout" "$guest" || vm_ok=0
-	# shellcheck source=/dev/null
-	[[ -e $dir/vm.status ]] && . "$dir/vm.status"
-	[[ $VM_FINISHED == 1 ]] || problem "$KVER: the VM did not finish"
-	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
-		problem "$KVER: loading, checking or unloading the module failed"
-	[[ $swap_mib -eq 0 || $VM_SWAP == on || $VM_FINISHED != 1 ]] ||
-		problem "$KVER: the guest could not swap on $swap_mib MiB of zram"
-	[[ $VM_COMPLAINTS -eq 0 ]] ||
-		problem "$KVER: $VM_COMPLAINTS kernel complaint line(s) after loading"
-	[[ $vm_ok == 1 || $VM_SCRIPT_STATUS != timeout ]] ||
-		problem "$KVER: the tests did not end within ${timeout}s"
+		--timeout "$timeout" "$guest" || true
+	read_vm_status "$dir/vm.status"
+	while IFS= read -r p; do
+		problem "$KVER: $p"
+	done < <(vm_status_problems "$swap_mib" "$timeout")
 	if grep -q '^ashmem-check: demo FAILED' "$dir/console.log"; then
 		problem "$KVER: the demo failed"
 	fi

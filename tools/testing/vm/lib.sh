@@ -328,3 +328,28 @@ tap_counts() {
 		}
 	' "$log"
 }
+
+# Read what vm.sh --status wrote into FILE as the VM_* variables (declare
+# them local to keep them), with the values of a VM that wrote nothing.
+read_vm_status() {	# file
+	VM_FINISHED=0 VM_SCRIPT_STATUS=none VM_SETUP=none VM_SWAP=none
+	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0
+	# shellcheck source=/dev/null
+	[[ ! -e $1 ]] || . "$1"
+}
+
+# What went wrong in the VM read_vm_status read, a line each, for a run
+# that asked for SWAP_MIB of swap (0: none) and TIMEOUT seconds.
+vm_status_problems() {	# swap_mib timeout
+	local swap_mib=$1 timeout=$2
+
+	[[ $VM_FINISHED == 1 ]] || echo "the VM did not finish"
+	[[ $VM_SETUP == ok || $VM_FINISHED != 1 ]] ||
+		echo "loading, checking or unloading the module failed"
+	[[ $swap_mib -eq 0 || $VM_SWAP == on || $VM_FINISHED != 1 ]] ||
+		echo "the guest could not swap on $swap_mib MiB of zram"
+	[[ $VM_COMPLAINTS -eq 0 ]] ||
+		echo "$VM_COMPLAINTS kernel complaint line(s) after the module loaded"
+	[[ $VM_SCRIPT_STATUS != timeout ]] ||
+		echo "the tests did not end within ${timeout}s"
+}

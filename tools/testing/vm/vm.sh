@@ -20,6 +20,8 @@
 #   --moddir DIR      zram and the modules it needs, with their load-order,
 #                     as kernel.sh and debian13-root.sh print in MODDIR
 #                     (default: modules/ beside the kernel's directory)
+#   --kcsan FILE      KCSAN reports after the module loaded are not judged
+#                     here but written to FILE, for the caller to judge
 # Environment: ASHMEM_VM_MEM (MiB, default 512), ASHMEM_VM_SMP (2),
 # ASHMEM_VM_KVM=1 (use KVM instead of TCG), ASHMEM_VM_APPEND (extra
 # kernel command line), ASHMEM_VM_SWAP (MiB, the default of --swap).
@@ -55,7 +57,7 @@ COMPLAINTS+='|list_add corruption|list_del corruption'
 COMPLAINTS+='|RCU stall|rcu_sched self-detected stall|detected stalls on CPU'
 COMPLAINTS+='|hung_task|blocked for more than'
 
-kernel='' config='' module='' script='' statusfile='' moddir=''
+kernel='' config='' module='' script='' statusfile='' moddir='' kcsan=''
 swap=${ASHMEM_VM_SWAP:-0}
 log=$OUT/vm/console.log
 timeout=600
@@ -71,6 +73,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout)	timeout=$2; shift 2 ;;
 	--swap)		swap=$2; shift 2 ;;
 	--moddir)	moddir=$2; shift 2 ;;
+	--kcsan)	kcsan=$2; shift 2 ;;
 	-h|--help)	usage ;;
 	-*)		log "unknown option $1"; usage ;;
 	*)		[[ -z $script ]] || usage; script=$1; shift ;;
@@ -401,10 +404,15 @@ fi
 # (the same injected failures cause it). Kmemleak's summary line is not
 # judged either: the objects it found are, one by one, when the guest
 # lists them at the end.
+#
+# With --kcsan, a KCSAN report, from its BUG line to the line of "=" that
+# closes it, goes to that file instead.
 complaints=$tmp/complaints
 ooms=$tmp/ooms
+[[ -z $kcsan ]] || : > "$kcsan"
 awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
-    -v end="$MARK_SCRIPT_END" -v result="$result_mark " -v ooms="$ooms" '
+    -v end="$MARK_SCRIPT_END" -v result="$result_mark " -v ooms="$ooms" \
+    -v kcsan="$kcsan" '
 	function flush_leak() {
 		if (leak !~ /sysfs_slab_add/)
 			printf "%s", leak
@@ -421,6 +429,13 @@ awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
 	$0 == begin { script = 1; next }
 	index($0, end) == 1 { script = 0; next }
 	script && $0 !~ /^\[ *[0-9]+\.[0-9]+\]/ { next }
+	kcsan != "" && / BUG: KCSAN: / { race = 1 }
+	race {
+		print NR ": " $0 > kcsan
+		if ($0 ~ /==========$/)
+			race = 0
+		next
+	}
 	/ invoked oom-killer: / { oom = 1 }
 	/[Oo]ut of memory: Killed process [0-9]+/ {
 		oom = 0
