@@ -230,6 +230,77 @@ TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
 }
 
 /*
+ * A region's pages are charged to cgroup A, where they were written, but
+ * for page @hole, never touched; A unpins them from page @first on. A
+ * task of cgroup B, which got the descriptor, then unpins (@b_unpins) or
+ * pins page @hole: the pages of the ranges this makes are still A's, and
+ * reclaim under A's memory.max must find them.
+ */
+static void b_changes_untouched_page(struct __test_metadata *_metadata,
+				     const char *a, const char *b,
+				     size_t first, size_t hole, bool b_unpins)
+{
+	size_t size = 64 * MIB, pages = size / page_size();
+	unsigned char *map, *hog;
+	pid_t other;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(a));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, hole, 7);
+	fill_pages(map, hole + 1, pages - hole - 1, 7);
+	ASSERT_EQ(0, unpin_pages(fd, first, pages - first));
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other) {
+		ASSERT_EQ(0, cg_enter(b));
+		if (b_unpins)
+			_exit(unpin_pages(fd, hole, 1) != 0);
+		_exit(pin_pages(fd, hole, 1) != ASHMEM_NOT_PURGED);
+	}
+	ASSERT_EQ(0, wait_exit_code(other));
+
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, hole + 1,
+					       pages - hole - 1));
+	exit(0);
+}
+
+/* B unpins the untouched page 1 beside A's range [2, end): they merge. */
+TEST_F(memcg, range_merged_by_another_cgroup_stays_with_its_pages)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		b_changes_untouched_page(_metadata, self->a, self->b, 2, 1,
+					 true);
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, wait_exit_code(pid));
+}
+
+/* B pins the untouched page 2 inside A's range [1, end): it splits. */
+TEST_F(memcg, range_split_by_another_cgroup_stays_with_its_pages)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		b_changes_untouched_page(_metadata, self->a, self->b, 1, 2,
+					 false);
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, wait_exit_code(pid));
+}
+
+/*
  * Regions whose first @resident pages are written and stay pinned, and
  * whose other pages, never touched, are unpinned in ranges of @resident
  * pages with one pinned page between them: ranges that hold no memory in
@@ -347,6 +418,110 @@ TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 	EXPECT_EQ(0, wait_exit_code(b));
 	/* 128 + SIGKILL would be the OOM killer. */
 	EXPECT_EQ(0, code);
+}
+
+/*
+ * As nobody in cgroup @cg: a region of 2048 written pages, mapped @maps
+ * times over, with 1024 one-page ranges unpinned. Each range holds
+ * memory, so reclaim purges it, and punching it walks every mapping: a
+ * punch as slow as its owner likes, short of the 100 ms after which
+ * reclaim stops waiting (30000 mappings: about 60 ms under TCG). Says so
+ * on @ready, then waits for @done.
+ */
+static void slow_resident_punches(struct __test_metadata *_metadata,
+				  const char *cg, int maps, int ready,
+				  int done)
+{
+	size_t size = 2048 * page_size(), i;
+	unsigned char *map;
+	char c;
+	int fd, m;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ASSERT_EQ(0, cg_enter(cg));
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, size / page_size(), 9);
+	for (m = 1; m < maps; m++)
+		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
+					   fd, 0)) TH_LOG("mapping %d", m);
+	for (i = 0; i < 1024; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
+	ASSERT_EQ(1, write(ready, "r", 1));
+	ASSERT_EQ(1, read(done, &c, 1));
+	exit(0);
+}
+
+/* The kernel function task @pid sleeps in, or "" (for the log). */
+static void task_wchan(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/*
+ * An unprivileged task of cgroup B makes its unpinned pages slow to punch.
+ * Reclaim above B, here a proactive reclaim of the root cgroup (what
+ * agents such as senpai or systemd-oomd's users write), purges them and
+ * waits for their punches uninterruptibly, as long as each piece takes
+ * less than 100 ms. Killed, the reclaiming task must be gone soon, not
+ * when B's punches are done.
+ */
+TEST_F_TIMEOUT(memcg, reclaim_killed_while_others_punch_dies_soon, 600)
+{
+	const int maps = 30000;
+	int ready[2], done[2], code;
+	long long t0, waited, died, purged;
+	char wchan[64];
+	pid_t b, reclaimer;
+	char c;
+
+	if (sizeof(void *) < 8)
+		SKIP(return, "30000 mappings of 8 MiB need a 64-bit address space");
+	if (access(CGROUP_ROOT "/memory.reclaim", W_OK))
+		SKIP(return, "no memory.reclaim in the root cgroup");
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	b = fork();
+	ASSERT_LE(0, b);
+	if (!b)
+		slow_resident_punches(_metadata, self->b, maps, ready[1],
+				      done[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	purged = key_value(DEBUGFS_STATS, "purged_total");
+	t0 = now_ms();
+	reclaimer = fork();
+	ASSERT_LE(0, reclaimer);
+	if (!reclaimer) {
+		write_file(CGROUP_ROOT "/memory.reclaim", "16777216");
+		_exit(0);
+	}
+	sleep(3);
+	task_wchan(reclaimer, wchan, sizeof(wchan));
+	waited = now_ms() - t0;
+	kill(reclaimer, SIGKILL);
+	code = wait_exit_code(reclaimer);
+	died = now_ms() - t0 - waited;
+	purged = key_value(DEBUGFS_STATS, "purged_total") - purged;
+	TH_LOG("reclaimer in '%s' after %lld ms, gone %lld ms after SIGKILL",
+	       wchan, waited, died);
+	TH_LOG("its status %d; %lld pages purged", code, purged);
+
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_exit_code(b));
+	EXPECT_GT(5000, died);
 }
 
 /*
