@@ -1538,6 +1538,96 @@ TEST_F(mapped, purge_keeps_pinned_pages)
 	EXPECT_TRUE(pages_hold(self->map, 4, MAPPED_PAGES - 4, SEED));
 }
 
+/*
+ * With shmem's huge pages on (an operator's choice, "always"), a
+ * region's pages are 2 MiB folios. Purging ranges inside one zeroes those
+ * pages only: the pinned pages of the same folio keep their data, and PIN
+ * tells the two apart.
+ */
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define HUGE_SIZE	(2UL << 20)
+
+FIXTURE(huge) {
+	char saved[16];
+	unsigned char *map;
+	size_t pages;
+	int fd;
+};
+
+FIXTURE_SETUP(huge)
+{
+	char line[128] = "", *open_bracket, *close_bracket;
+	unsigned char *area;
+	FILE *f;
+
+	self->fd = -1;
+	self->saved[0] = '\0';
+	f = fopen(SHMEM_ENABLED, "re");
+	if (!f)
+		SKIP(return, "no %s", SHMEM_ENABLED);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	open_bracket = strchr(line, '[');
+	close_bracket = open_bracket ? strchr(open_bracket, ']') : NULL;
+	ASSERT_NE(NULL, close_bracket);
+	*close_bracket = '\0';
+	snprintf(self->saved, sizeof(self->saved), "%s", open_bracket + 1);
+	ASSERT_EQ(0, write_file(SHMEM_ENABLED, "always"));
+
+	self->fd = open_region(_metadata);
+	ASSERT_LE(0, self->fd);
+	self->pages = 2 * HUGE_SIZE / page_size();
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * HUGE_SIZE));
+	/* At a 2 MiB boundary, so that the pages can be mapped huge. */
+	area = mmap(NULL, 3 * HUGE_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	self->map = (unsigned char *)(((uintptr_t)area + HUGE_SIZE - 1) &
+				      ~(uintptr_t)(HUGE_SIZE - 1));
+	ASSERT_NE(MAP_FAILED, mmap(self->map, 2 * HUGE_SIZE,
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, self->fd, 0));
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->saved[0])
+		write_file(SHMEM_ENABLED, self->saved);
+}
+
+TEST_F(huge, purge_inside_a_huge_page_keeps_its_pinned_pages)
+{
+	size_t half = self->pages / 2;
+	long long huge_kb = proc_kb("/proc/meminfo", "ShmemHugePages");
+
+	fill_pages(self->map, 0, self->pages, SEED);
+	huge_kb = proc_kb("/proc/meminfo", "ShmemHugePages") - huge_kb;
+	if (huge_kb < 2048)
+		SKIP(return, "the region got no huge page (%lld kB)", huge_kb);
+	/* Inside the first folio, and across the two. */
+	ASSERT_EQ(0, unpin_pages(self->fd, 1, 1));
+	ASSERT_EQ(0, unpin_pages(self->fd, 100, 50));
+	ASSERT_EQ(0, unpin_pages(self->fd, half - 2, 4));
+	ASSERT_LE(55, purge_all(self->fd));
+
+	EXPECT_TRUE(pages_hold(self->map, 0, 1, SEED));
+	EXPECT_TRUE(pages_hold(self->map, 2, 98, SEED));
+	EXPECT_TRUE(pages_hold(self->map, 150, half - 152, SEED));
+	EXPECT_TRUE(pages_hold(self->map, half + 2, half - 2, SEED));
+	EXPECT_TRUE(pages_are_zero(self->map, 1, 1));
+	EXPECT_TRUE(pages_are_zero(self->map, 100, 50));
+	EXPECT_TRUE(pages_are_zero(self->map, half - 2, 4));
+	EXPECT_EQ(ASHMEM_NOT_PURGED, pin_pages(self->fd, 0, 1));
+	EXPECT_EQ(ASHMEM_NOT_PURGED, pin_pages(self->fd, 2, 98));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, 1, 1));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, 100, 50));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, half - 2, 4));
+	EXPECT_EQ(ASHMEM_IS_PINNED, pin_status(self->fd, 0, 0));
+}
+
 TEST_F(mapped, overlapping_unpins_merge)
 {
 	ASSERT_EQ(0, unpin_pages(self->fd, 1, 3));
