@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -803,6 +804,87 @@ TEST_F(swap, unpinned_pages_are_purged_before_swap)
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT	21
 #endif
+/* The first swap device of /proc/swaps, into @dev. */
+static int first_swap_device(char *dev, size_t len)
+{
+	char line[256];
+	int ret = -1;
+	FILE *f;
+
+	f = fopen("/proc/swaps", "re");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f) &&
+	    sscanf(line, "%255s", dev) == 1 && strlen(dev) < len)
+		ret = 0;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * In cgroup @cg: 64 MiB of ashmem written, all but page 0 unpinned, then
+ * paged out to swap, where reclaim weighs them as holding no memory.
+ * Swap goes off (an operator's swapoff), which reads them back into
+ * memory, and on again. Then 64 MiB more under a memory.max of 96 MiB:
+ * the unpinned pages are in memory again and must be purged. Exits 0 if
+ * they were, 4 if they never went to swap.
+ */
+static void unpinned_back_from_swap(struct __test_metadata *_metadata,
+				    const char *cg, const char *dev)
+{
+	size_t size = 64 * MIB, pages = size / page_size();
+	unsigned char *map, *hog;
+	long long out, back;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(cg));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, pages, 7);
+	ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
+	madvise(map + page_size(), size - page_size(), MADV_PAGEOUT);
+	out = cg_stat(cg, "shmem");
+	if (out > (long long)(size / 2))
+		_exit(4);
+	/* Reclaim weighs the range now: it holds no memory. */
+	cg_write(cg, "memory.reclaim", "1048576");
+	ASSERT_EQ(0, swapoff(dev)) TH_LOG("swapoff %s: %s", dev,
+					  strerror(errno));
+	ASSERT_EQ(0, swapon(dev, 0)) TH_LOG("swapon %s: %s", dev,
+					    strerror(errno));
+	back = cg_stat(cg, "shmem");
+	TH_LOG("shmem of the cgroup: %lld MiB after MADV_PAGEOUT, %lld MiB after swapoff",
+	       out / (long long)MIB, back / (long long)MIB);
+	ASSERT_LT((long long)(size / 2), back);
+
+	ASSERT_EQ(0, cg_write(cg, "memory.max", "100663296"));
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
+	exit(0);
+}
+
+TEST_F(memcg, unpinned_pages_back_from_swap_are_purged)
+{
+	char dev[256];
+	pid_t pid;
+	int code;
+
+	if (!swap_is_on() || first_swap_device(dev, sizeof(dev)))
+		SKIP(return, "no swap device (make check gives the guest one)");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		unpinned_back_from_swap(_metadata, self->a, dev);
+	code = wait_exit_code(pid);
+	if (code == 4)
+		SKIP(return, "MADV_PAGEOUT did not swap the region out");
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, code);
+}
+
 #define HUGE		(2 * MIB)
 
 /* Maps @len bytes of @fd at a 2 MiB-aligned address, or NULL. */
