@@ -188,76 +188,59 @@ TEST_F_TIMEOUT(memcg, untouched_huge_ranges_hide_no_resident_one, 300)
 }
 
 /*
- * A region's pages are charged to cgroup A, where they were written; a
- * task of cgroup B, which got the descriptor, unpins them. Reclaim under
- * A's memory.max must find them: ranges are filed under the cgroup their
- * pages are charged to, not the unpinning task's.
+ * How the pages of a region, charged to cgroup A where they were written
+ * (but for page @hole, if not 0, which holds no memory), come to be
+ * unpinned: A
+ * unpins from page @a_from on (if not 0), then a task of cgroup B, which
+ * got the descriptor, unpins (@b_unpins) or pins @b_pages pages (0: to
+ * the end) from page @b_from on. Page 0 stays pinned.
  */
-TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
-{
-	size_t size = 64 * MIB, pages = size / page_size();
-	pid_t pid;
-
-	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		unsigned char *map, *hog;
-		pid_t other;
-		int fd;
-
-		ASSERT_EQ(0, cg_enter(self->a));
-		map = new_mapped_region(_metadata, size, &fd);
-		fill_pages(map, 0, pages, 7);
-		other = fork();
-		ASSERT_LE(0, other);
-		if (!other) {
-			ASSERT_EQ(0, cg_enter(self->b));
-			ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
-			_exit(0);
-		}
-		ASSERT_EQ(0, wait_exit_code(other));
-
-		hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, hog);
-		memset(hog, 1, size);
-		ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-		ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
-		exit(0);
-	}
-	/* 128 + SIGKILL here would be the OOM killer. */
-	ASSERT_EQ(0, wait_exit_code(pid));
-}
+struct b_change {
+	size_t hole;
+	size_t a_from;
+	size_t b_from;
+	size_t b_pages;
+	bool b_unpins;
+};
 
 /*
- * A region's pages are charged to cgroup A, where they were written, but
- * for page @hole, never touched; A unpins them from page @first on. A
- * task of cgroup B, which got the descriptor, then unpins (@b_unpins) or
- * pins page @hole: the pages of the ranges this makes are still A's, and
- * reclaim under A's memory.max must find them.
+ * Whoever made the ranges, their pages are A's: reclaim under A's
+ * memory.max must find them when A needs 64 MiB more, and purge them.
  */
-static void b_changes_untouched_page(struct __test_metadata *_metadata,
-				     const char *a, const char *b,
-				     size_t first, size_t hole, bool b_unpins)
+static void changed_in_b(struct __test_metadata *_metadata, const char *a,
+			 const char *b, const struct b_change *change)
 {
 	size_t size = 64 * MIB, pages = size / page_size();
+	size_t hole = change->hole, first = hole ? hole + 1 : 1;
 	unsigned char *map, *hog;
-	pid_t other;
-	int fd;
+	pid_t pid, other;
+	int fd, ret;
 
+	ASSERT_EQ(0, cg_write(a, "memory.max", "100663296"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid) {
+		/* 128 + SIGKILL here would be the OOM killer. */
+		ASSERT_EQ(0, wait_exit_code(pid));
+		return;
+	}
 	ASSERT_EQ(0, cg_enter(a));
 	map = new_mapped_region(_metadata, size, &fd);
-	fill_pages(map, 0, hole, 7);
-	fill_pages(map, hole + 1, pages - hole - 1, 7);
-	ASSERT_EQ(0, unpin_pages(fd, first, pages - first));
+	fill_pages(map, 0, pages, 7);
+	if (hole)
+		ASSERT_EQ(0, madvise(map + hole * page_size(), page_size(),
+				     MADV_REMOVE));
+	if (change->a_from)
+		ASSERT_EQ(0, unpin_pages(fd, change->a_from,
+					 pages - change->a_from));
 	other = fork();
 	ASSERT_LE(0, other);
 	if (!other) {
 		ASSERT_EQ(0, cg_enter(b));
-		if (b_unpins)
-			_exit(unpin_pages(fd, hole, 1) != 0);
-		_exit(pin_pages(fd, hole, 1) != ASHMEM_NOT_PURGED);
+		ret = pin_ioctl(fd, change->b_unpins ? ASHMEM_UNPIN : ASHMEM_PIN,
+				change->b_from * page_size(),
+				change->b_pages * page_size());
+		_exit(ret != 0);
 	}
 	ASSERT_EQ(0, wait_exit_code(other));
 
@@ -266,39 +249,37 @@ static void b_changes_untouched_page(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, hog);
 	memset(hog, 1, size);
 	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, hole + 1,
-					       pages - hole - 1));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, first, pages - first));
 	exit(0);
 }
 
-/* B unpins the untouched page 1 beside A's range [2, end): they merge. */
-TEST_F(memcg, range_merged_by_another_cgroup_stays_with_its_pages)
+/* B unpins what A wrote: ranges are filed under the pages' cgroup. */
+TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
 {
-	pid_t pid;
+	const struct b_change change = { .b_from = 1, .b_unpins = true };
 
-	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		b_changes_untouched_page(_metadata, self->a, self->b, 2, 1,
-					 true);
-	/* 128 + SIGKILL here would be the OOM killer. */
-	ASSERT_EQ(0, wait_exit_code(pid));
+	changed_in_b(_metadata, self->a, self->b, &change);
 }
 
-/* B pins the untouched page 2 inside A's range [1, end): it splits. */
+/* B unpins page 1, which holds no memory, beside A's [2, end): a merge. */
+TEST_F(memcg, range_merged_by_another_cgroup_stays_with_its_pages)
+{
+	const struct b_change change = {
+		.hole = 1, .a_from = 2, .b_from = 1, .b_pages = 1,
+		.b_unpins = true,
+	};
+
+	changed_in_b(_metadata, self->a, self->b, &change);
+}
+
+/* B pins page 2, which holds no memory, inside A's [1, end): a split. */
 TEST_F(memcg, range_split_by_another_cgroup_stays_with_its_pages)
 {
-	pid_t pid;
+	const struct b_change change = {
+		.hole = 2, .a_from = 1, .b_from = 2, .b_pages = 1,
+	};
 
-	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		b_changes_untouched_page(_metadata, self->a, self->b, 1, 2,
-					 false);
-	/* 128 + SIGKILL here would be the OOM killer. */
-	ASSERT_EQ(0, wait_exit_code(pid));
+	changed_in_b(_metadata, self->a, self->b, &change);
 }
 
 /*
@@ -373,6 +354,38 @@ TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
 }
 
 /*
+ * Starts a task in cgroup @cg, as nobody if @nobody, that holds a region
+ * slow to punch (slow_to_punch_pages()); returns once its ranges are
+ * unpinned. A byte written to @done[1] lets it exit.
+ */
+static pid_t start_slow_to_punch(struct __test_metadata *_metadata,
+				 const char *cg, int maps, size_t pages,
+				 bool written, bool nobody, int done[2])
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		ASSERT_EQ(0, cg_enter(cg));
+		if (nobody) {
+			ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+			ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+		}
+		slow_to_punch_pages(_metadata, maps, pages, written, ready[1],
+				    done[0]);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/*
  * Cgroup B's unpinned ranges are purged first, and each punch of them is
  * slow: B's file is mapped 60000 times, which the default max_map_count
  * allows any task. Cgroup A then needs its own unpinned pages purged to
@@ -382,22 +395,14 @@ TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
 TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 {
 	const int maps = 60000;
-	int ready[2], done[2], code;
+	int done[2], code;
 	long long t0, t1;
 	pid_t a, b;
-	char c;
 
 	if (sizeof(void *) < 8)
 		SKIP(return, "60000 mappings of 1 MiB need a 64-bit address space");
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(done));
-	b = fork();
-	ASSERT_LE(0, b);
-	if (!b) {
-		ASSERT_EQ(0, cg_enter(self->b));
-		slow_to_punch(_metadata, maps, ready[1], done[0]);
-	}
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	b = start_slow_to_punch(_metadata, self->b, maps, 256, false, false,
+				done);
 
 	/* B's reclaim queues its ranges, and waits a little for them. */
 	t0 = now_ms();
@@ -419,39 +424,6 @@ TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 	EXPECT_EQ(0, wait_exit_code(b));
 	/* 128 + SIGKILL would be the OOM killer. */
 	EXPECT_EQ(0, code);
-}
-
-/*
- * As nobody in cgroup @cg: a region of 4096 written pages, mapped @maps
- * times over, with 2048 one-page ranges unpinned. Each range holds
- * memory, so reclaim purges it, and punching it walks every mapping: a
- * punch as slow as its owner likes, short of the 100 ms after which
- * reclaim stops waiting (30000 mappings: 5 to 20 ms under TCG). Says so
- * on @ready, then waits for @done.
- */
-static void slow_resident_punches(struct __test_metadata *_metadata,
-				  const char *cg, int maps, int ready,
-				  int done)
-{
-	size_t size = 4096 * page_size(), i;
-	unsigned char *map;
-	char c;
-	int fd, m;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ASSERT_EQ(0, cg_enter(cg));
-	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
-	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
-	map = new_mapped_region(_metadata, size, &fd);
-	fill_pages(map, 0, size / page_size(), 9);
-	for (m = 1; m < maps; m++)
-		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
-					   fd, 0)) TH_LOG("mapping %d", m);
-	for (i = 0; i < 2048; i++)
-		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
-	ASSERT_EQ(1, write(ready, "r", 1));
-	ASSERT_EQ(1, read(done, &c, 1));
-	exit(0);
 }
 
 /* The kernel function task @pid sleeps in, or "" (for the log). */
@@ -481,25 +453,23 @@ static void task_wchan(pid_t pid, char *buf, size_t len)
  */
 TEST_F_TIMEOUT(memcg, reclaim_killed_while_others_punch_dies_soon, 600)
 {
-	const int maps = 30000;
-	int ready[2], done[2], code;
+	const int maps = 10000;
 	long long t0, waited, died, purged;
+	int done[2], code;
 	char wchan[64];
 	pid_t b, reclaimer;
-	char c;
 
 	if (sizeof(void *) < 8)
-		SKIP(return, "30000 mappings of 16 MiB need a 64-bit address space");
+		SKIP(return, "10000 mappings of 32 MiB need a 64-bit address space");
 	if (access(CGROUP_ROOT "/memory.reclaim", W_OK))
 		SKIP(return, "no memory.reclaim in the root cgroup");
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(done));
-	b = fork();
-	ASSERT_LE(0, b);
-	if (!b)
-		slow_resident_punches(_metadata, self->b, maps, ready[1],
-				      done[0]);
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	/*
+	 * As nobody, 4096 one-page ranges that hold memory: reclaim purges
+	 * them, and each punch walks 10000 mappings, a few ms under TCG, far
+	 * short of the 100 ms after which reclaim would stop waiting.
+	 */
+	b = start_slow_to_punch(_metadata, self->b, maps, 8192, true, true,
+				done);
 
 	purged = key_value(DEBUGFS_STATS, "purged_total");
 	t0 = now_ms();
