@@ -1053,6 +1053,37 @@ TEST_F(mapped, map_files_ftruncate_is_eperm)
 	close(fd);
 }
 
+/*
+ * fallocate() of a reopen made while the mask still had PROT_WRITE: it
+ * can never grow the file, and once the mask lacks PROT_WRITE it cannot
+ * punch holes either, which would zero the region's pages as a write
+ * would. The reopen shows the seals behind that, and cannot add any.
+ */
+TEST_F(mapped, map_files_fallocate_follows_the_mask)
+{
+	const int sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
+	char path[PATH_MAX];
+	int fd, seals;
+
+	map_files_path(path, sizeof(path), self->map, self->size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, 0, self->size, self->pg)));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, FALLOC_FL_KEEP_SIZE,
+					    self->size, self->pg)));
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_PROT_MASK,
+			   (unsigned long)PROT_READ));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					    FALLOC_FL_KEEP_SIZE, 0,
+					    self->pg)));
+	seals = fcntl(fd, F_GET_SEALS);
+	EXPECT_EQ(sealed, seals & sealed) TH_LOG("seals %#x", seals);
+	EXPECT_EQ(EPERM, errno_of(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE)));
+	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED));
+	close(fd);
+}
+
 /* read, write and lseek on the region's fd */
 
 TEST_F(region, read_of_zero_size_returns_zero)
