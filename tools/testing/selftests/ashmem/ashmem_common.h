@@ -46,28 +46,41 @@ static inline unsigned char *new_mapped_region(struct __test_metadata *_metadata
 }
 
 /*
- * A region of 256 untouched pages mapped @maps times over, with 128
- * one-page ranges unpinned: punching any of them walks every mapping.
- * Says so on @ready, then waits for @done.
+ * A region of @pages pages, written if @written, mapped @maps times over,
+ * with every other page unpinned, one page a range: punching any of them
+ * walks every mapping. Says so on @ready, then waits for @done.
  */
-static inline void slow_to_punch(struct __test_metadata *_metadata,
-				 int maps, int ready, int done)
+static inline void slow_to_punch_pages(struct __test_metadata *_metadata,
+				       int maps, size_t pages, bool written,
+				       int ready, int done)
 {
-	size_t size = 256 * page_size(), i;
+	size_t size = pages * page_size(), i;
+	unsigned char *map;
 	char c;
 	int fd, m;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fd = open_region(_metadata);
 	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, size));
-	for (m = 0; m < maps; m++)
-		ASSERT_NE(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED,
-					   fd, 0)) TH_LOG("mapping %d", m);
-	for (i = 0; i < 128; i++)
+	for (m = 0; m < maps; m++) {
+		map = mmap(NULL, size, PROT_READ | (written ? PROT_WRITE : 0),
+			   MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map) TH_LOG("mapping %d", m);
+		if (written && !m)
+			fill_pages(map, 0, pages, 9);
+	}
+	for (i = 0; i < pages / 2; i++)
 		ASSERT_EQ(0, unpin_pages(fd, 2 * i, 1));
 	ASSERT_EQ(1, write(ready, "r", 1));
 	ASSERT_EQ(1, read(done, &c, 1));
 	exit(0);
+}
+
+/* The same with 256 pages, never touched. */
+static inline void slow_to_punch(struct __test_metadata *_metadata,
+				 int maps, int ready, int done)
+{
+	slow_to_punch_pages(_metadata, maps, 256, false, ready, done);
 }
 
 #endif /* ASHMEM_SELFTEST_COMMON_H */

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -187,46 +188,98 @@ TEST_F_TIMEOUT(memcg, untouched_huge_ranges_hide_no_resident_one, 300)
 }
 
 /*
- * A region's pages are charged to cgroup A, where they were written; a
- * task of cgroup B, which got the descriptor, unpins them. Reclaim under
- * A's memory.max must find them: ranges are filed under the cgroup their
- * pages are charged to, not the unpinning task's.
+ * How the pages of a region, charged to cgroup A where they were written
+ * (but for page @hole, if not 0, which holds no memory), come to be
+ * unpinned: A
+ * unpins from page @a_from on (if not 0), then a task of cgroup B, which
+ * got the descriptor, unpins (@b_unpins) or pins @b_pages pages (0: to
+ * the end) from page @b_from on. Page 0 stays pinned.
  */
-TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
+struct b_change {
+	size_t hole;
+	size_t a_from;
+	size_t b_from;
+	size_t b_pages;
+	bool b_unpins;
+};
+
+/*
+ * Whoever made the ranges, their pages are A's: reclaim under A's
+ * memory.max must find them when A needs 64 MiB more, and purge them.
+ */
+static void changed_in_b(struct __test_metadata *_metadata, const char *a,
+			 const char *b, const struct b_change *change)
 {
 	size_t size = 64 * MIB, pages = size / page_size();
-	pid_t pid;
+	size_t hole = change->hole, first = hole ? hole + 1 : 1;
+	unsigned char *map, *hog;
+	pid_t pid, other;
+	int fd, ret;
 
-	ASSERT_EQ(0, cg_write(self->a, "memory.max", "100663296"));
+	ASSERT_EQ(0, cg_write(a, "memory.max", "100663296"));
 	pid = fork();
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		unsigned char *map, *hog;
-		pid_t other;
-		int fd;
-
-		ASSERT_EQ(0, cg_enter(self->a));
-		map = new_mapped_region(_metadata, size, &fd);
-		fill_pages(map, 0, pages, 7);
-		other = fork();
-		ASSERT_LE(0, other);
-		if (!other) {
-			ASSERT_EQ(0, cg_enter(self->b));
-			ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
-			_exit(0);
-		}
-		ASSERT_EQ(0, wait_exit_code(other));
-
-		hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, hog);
-		memset(hog, 1, size);
-		ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-		ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
-		exit(0);
+	if (pid) {
+		/* 128 + SIGKILL here would be the OOM killer. */
+		ASSERT_EQ(0, wait_exit_code(pid));
+		return;
 	}
-	/* 128 + SIGKILL here would be the OOM killer. */
-	ASSERT_EQ(0, wait_exit_code(pid));
+	ASSERT_EQ(0, cg_enter(a));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, pages, 7);
+	if (hole)
+		ASSERT_EQ(0, madvise(map + hole * page_size(), page_size(),
+				     MADV_REMOVE));
+	if (change->a_from)
+		ASSERT_EQ(0, unpin_pages(fd, change->a_from,
+					 pages - change->a_from));
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other) {
+		ASSERT_EQ(0, cg_enter(b));
+		ret = pin_ioctl(fd, change->b_unpins ? ASHMEM_UNPIN : ASHMEM_PIN,
+				change->b_from * page_size(),
+				change->b_pages * page_size());
+		_exit(ret != 0);
+	}
+	ASSERT_EQ(0, wait_exit_code(other));
+
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, first, pages - first));
+	exit(0);
+}
+
+/* B unpins what A wrote: ranges are filed under the pages' cgroup. */
+TEST_F(memcg, ranges_follow_the_cgroup_of_their_pages)
+{
+	const struct b_change change = { .b_from = 1, .b_unpins = true };
+
+	changed_in_b(_metadata, self->a, self->b, &change);
+}
+
+/* B unpins page 1, which holds no memory, beside A's [2, end): a merge. */
+TEST_F(memcg, range_merged_by_another_cgroup_stays_with_its_pages)
+{
+	const struct b_change change = {
+		.hole = 1, .a_from = 2, .b_from = 1, .b_pages = 1,
+		.b_unpins = true,
+	};
+
+	changed_in_b(_metadata, self->a, self->b, &change);
+}
+
+/* B pins page 2, which holds no memory, inside A's [1, end): a split. */
+TEST_F(memcg, range_split_by_another_cgroup_stays_with_its_pages)
+{
+	const struct b_change change = {
+		.hole = 2, .a_from = 1, .b_from = 2, .b_pages = 1,
+	};
+
+	changed_in_b(_metadata, self->a, self->b, &change);
 }
 
 /*
@@ -301,6 +354,38 @@ TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
 }
 
 /*
+ * Starts a task in cgroup @cg, as nobody if @nobody, that holds a region
+ * slow to punch (slow_to_punch_pages()); returns once its ranges are
+ * unpinned. A byte written to @done[1] lets it exit.
+ */
+static pid_t start_slow_to_punch(struct __test_metadata *_metadata,
+				 const char *cg, int maps, size_t pages,
+				 bool written, bool nobody, int done[2])
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		ASSERT_EQ(0, cg_enter(cg));
+		if (nobody) {
+			ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+			ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+		}
+		slow_to_punch_pages(_metadata, maps, pages, written, ready[1],
+				    done[0]);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/*
  * Cgroup B's unpinned ranges are purged first, and each punch of them is
  * slow: B's file is mapped 60000 times, which the default max_map_count
  * allows any task. Cgroup A then needs its own unpinned pages purged to
@@ -310,22 +395,14 @@ TEST_F_TIMEOUT(memcg, untouched_ranges_of_resident_regions_hide_no_resident_one,
 TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 {
 	const int maps = 60000;
-	int ready[2], done[2], code;
+	int done[2], code;
 	long long t0, t1;
 	pid_t a, b;
-	char c;
 
 	if (sizeof(void *) < 8)
 		SKIP(return, "60000 mappings of 1 MiB need a 64-bit address space");
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(done));
-	b = fork();
-	ASSERT_LE(0, b);
-	if (!b) {
-		ASSERT_EQ(0, cg_enter(self->b));
-		slow_to_punch(_metadata, maps, ready[1], done[0]);
-	}
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	b = start_slow_to_punch(_metadata, self->b, maps, 256, false, false,
+				done);
 
 	/* B's reclaim queues its ranges, and waits a little for them. */
 	t0 = now_ms();
@@ -347,6 +424,75 @@ TEST_F_TIMEOUT(memcg, cgroup_purge_waits_for_no_other_cgroups_punches, 300)
 	EXPECT_EQ(0, wait_exit_code(b));
 	/* 128 + SIGKILL would be the OOM killer. */
 	EXPECT_EQ(0, code);
+}
+
+/* The kernel function task @pid sleeps in, or "" (for the log). */
+static void task_wchan(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/*
+ * An unprivileged task of cgroup B makes its unpinned pages slow to punch.
+ * Reclaim above B, here a proactive reclaim of the root cgroup (what
+ * agents such as senpai or systemd-oomd's users write), purges them and
+ * waits for their punches uninterruptibly, as long as each piece takes
+ * less than 100 ms. Killed, the reclaiming task must be gone soon, not
+ * when B's punches are done.
+ */
+TEST_F_TIMEOUT(memcg, reclaim_killed_while_others_punch_dies_soon, 600)
+{
+	const int maps = 10000;
+	long long t0, waited, died, purged;
+	int done[2], code;
+	char wchan[64];
+	pid_t b, reclaimer;
+
+	if (sizeof(void *) < 8)
+		SKIP(return, "10000 mappings of 32 MiB need a 64-bit address space");
+	if (access(CGROUP_ROOT "/memory.reclaim", W_OK))
+		SKIP(return, "no memory.reclaim in the root cgroup");
+	/*
+	 * As nobody, 4096 one-page ranges that hold memory: reclaim purges
+	 * them, and each punch walks 10000 mappings, a few ms under TCG, far
+	 * short of the 100 ms after which reclaim would stop waiting.
+	 */
+	b = start_slow_to_punch(_metadata, self->b, maps, 8192, true, true,
+				done);
+
+	purged = key_value(DEBUGFS_STATS, "purged_total");
+	t0 = now_ms();
+	reclaimer = fork();
+	ASSERT_LE(0, reclaimer);
+	if (!reclaimer) {
+		write_file(CGROUP_ROOT "/memory.reclaim", "16777216");
+		_exit(0);
+	}
+	sleep(3);
+	task_wchan(reclaimer, wchan, sizeof(wchan));
+	waited = now_ms() - t0;
+	kill(reclaimer, SIGKILL);
+	code = wait_exit_code(reclaimer);
+	died = now_ms() - t0 - waited;
+	purged = key_value(DEBUGFS_STATS, "purged_total") - purged;
+	TH_LOG("reclaimer in '%s' after %lld ms, gone %lld ms after SIGKILL",
+	       wchan, waited, died);
+	TH_LOG("its status %d; %lld pages purged", code, purged);
+
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	EXPECT_EQ(0, wait_exit_code(b));
+	EXPECT_GT(3000, died);
 }
 
 /*
@@ -628,6 +774,87 @@ TEST_F(swap, unpinned_pages_are_purged_before_swap)
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT	21
 #endif
+/* The first swap device of /proc/swaps, into @dev. */
+static int first_swap_device(char *dev, size_t len)
+{
+	char line[256];
+	int ret = -1;
+	FILE *f;
+
+	f = fopen("/proc/swaps", "re");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f) &&
+	    sscanf(line, "%255s", dev) == 1 && strlen(dev) < len)
+		ret = 0;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * In cgroup @cg: 64 MiB of ashmem written, all but page 0 unpinned, then
+ * paged out to swap, where reclaim weighs them as holding no memory.
+ * Swap goes off (an operator's swapoff), which reads them back into
+ * memory, and on again. Then 64 MiB more under a memory.max of 96 MiB:
+ * the unpinned pages are in memory again and must be purged. Exits 0 if
+ * they were, 4 if they never went to swap.
+ */
+static void unpinned_back_from_swap(struct __test_metadata *_metadata,
+				    const char *cg, const char *dev)
+{
+	size_t size = 64 * MIB, pages = size / page_size();
+	unsigned char *map, *hog;
+	long long out, back;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(cg));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, pages, 7);
+	ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
+	madvise(map + page_size(), size - page_size(), MADV_PAGEOUT);
+	out = cg_stat(cg, "shmem");
+	if (out > (long long)(size / 2))
+		_exit(4);
+	/* Reclaim weighs the range now: it holds no memory. */
+	cg_write(cg, "memory.reclaim", "1048576");
+	ASSERT_EQ(0, swapoff(dev)) TH_LOG("swapoff %s: %s", dev,
+					  strerror(errno));
+	ASSERT_EQ(0, swapon(dev, 0)) TH_LOG("swapon %s: %s", dev,
+					    strerror(errno));
+	back = cg_stat(cg, "shmem");
+	TH_LOG("shmem of the cgroup: %lld MiB after MADV_PAGEOUT, %lld MiB after swapoff",
+	       out / (long long)MIB, back / (long long)MIB);
+	ASSERT_LT((long long)(size / 2), back);
+
+	ASSERT_EQ(0, cg_write(cg, "memory.max", "100663296"));
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
+	exit(0);
+}
+
+TEST_F(memcg, unpinned_pages_back_from_swap_are_purged)
+{
+	char dev[256];
+	pid_t pid;
+	int code;
+
+	if (!swap_is_on() || first_swap_device(dev, sizeof(dev)))
+		SKIP(return, "no swap device (make check gives the guest one)");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		unpinned_back_from_swap(_metadata, self->a, dev);
+	code = wait_exit_code(pid);
+	if (code == 4)
+		SKIP(return, "MADV_PAGEOUT did not swap the region out");
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, code);
+}
+
 #define HUGE		(2 * MIB)
 
 /* Maps @len bytes of @fd at a 2 MiB-aligned address, or NULL. */

@@ -74,43 +74,47 @@ static int node_first_cpu(int node)
 }
 
 /*
- * A region whose pages are all on one node, unpinned by a task on a CPU of
- * node 0, so that the kernel's record of the range is on node 0; then a
- * task bound to the pages' node needs more than that node has free.
- * Reclaim on that node must purge the region rather than call the OOM
- * killer, whether the range's record is on the same node or another.
+ * Another region's page, written on node @node and unpinned: the task's
+ * range allocations of the moment come from @node, as they do in a task
+ * that uses memory of both nodes.
  */
-FIXTURE(node_reclaim) {
-};
-
-FIXTURE_VARIANT(node_reclaim) {
-	int node;	/* of the region's pages */
-};
-
-FIXTURE_VARIANT_ADD(node_reclaim, pages_on_the_node_of_their_range) {
-	.node = 0,
-};
-
-FIXTURE_VARIANT_ADD(node_reclaim, pages_on_another_node_than_their_range) {
-	.node = 1,
-};
-
-FIXTURE_SETUP(node_reclaim)
+static void other_node_unpin(struct __test_metadata *_metadata, int node,
+			     int *fd)
 {
+	unsigned char *map = new_mapped_region(_metadata, page_size(), fd);
+
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(0, bind_range(map, page_size(), node));
+	fill_pages(map, 0, 1, 5);
+	ASSERT_EQ(0, unpin_pages(*fd, 0, 1));
+	munmap(map, page_size());
 }
 
-FIXTURE_TEARDOWN(node_reclaim)
-{
-}
+/*
+ * How the region's unpinned range comes to be, in purge_on_node(). Page
+ * 0 stays pinned and page 1 is never touched, in all of them.
+ */
+enum unpin_shape {
+	UNPIN_WRITTEN,		/* [2, end) unpinned */
+	MERGE_UNTOUCHED,	/* [2, end), then page 1: they merge */
+	SPLIT_BY_UNTOUCHED,	/* [1, end), then page 2, never touched, pinned */
+};
 
-TEST_F(node_reclaim, purges_the_unpinned_pages)
+/*
+ * A region whose pages are all on node @node, unpinned by a task on a CPU
+ * of node 0, so that the kernel's record of the range would be on node 0
+ * unless it follows the pages; then a task bound to @node needs more than
+ * @node has free. Reclaim on @node must purge the region rather than call
+ * the OOM killer.
+ */
+static void purge_on_node(struct __test_metadata *_metadata, int node,
+			  enum unpin_shape shape)
 {
-	int node = variant->node;
+	size_t size, pages, hole = shape == SPLIT_BY_UNTOUCHED ? 2 : 1;
 	long long free, need;
 	unsigned char *map;
-	size_t size, pages;
 	cpu_set_t cpus;
-	int fd, cpu, code;
+	int fd, cpu, code, other = -1;
 	pid_t hog;
 
 	if (access(NODE_DIR "/node1", F_OK))
@@ -132,12 +136,27 @@ TEST_F(node_reclaim, purges_the_unpinned_pages)
 	ASSERT_NE(NULL, map);
 	ASSERT_EQ(0, bind_range(map, size, node)) TH_LOG("mbind: %s",
 							 strerror(errno));
-	fill_pages(map, 0, pages, 11);
+	fill_pages(map, 0, hole, 11);
+	fill_pages(map, hole + 1, pages - hole - 1, 11);
 	TH_LOG("node %d: %lld MiB free, region of %zu MiB written there, %lld MiB free now",
 	       node, free / MIB, size / MIB,
 	       node_meminfo(node, "MemFree") / MIB);
 	ASSERT_GT(free - (long long)size / 2, node_meminfo(node, "MemFree"));
-	ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
+	switch (shape) {
+	case UNPIN_WRITTEN:
+		ASSERT_EQ(0, unpin_pages(fd, 2, pages - 2));
+		break;
+	case MERGE_UNTOUCHED:
+		ASSERT_EQ(0, unpin_pages(fd, 2, pages - 2));
+		other_node_unpin(_metadata, !node, &other);
+		ASSERT_EQ(0, unpin_pages(fd, 1, 1));
+		break;
+	case SPLIT_BY_UNTOUCHED:
+		ASSERT_EQ(0, unpin_pages(fd, 1, pages - 1));
+		other_node_unpin(_metadata, !node, &other);
+		ASSERT_EQ(ASHMEM_NOT_PURGED, pin_pages(fd, 2, 1));
+		break;
+	}
 
 	/* All that is free on the node, and half the region. */
 	need = node_meminfo(node, "MemFree") + size / 2;
@@ -158,11 +177,65 @@ TEST_F(node_reclaim, purges_the_unpinned_pages)
 	TH_LOG("hog of %lld MiB on node %d ended with %d", need / MIB, node,
 	       code);
 	ASSERT_TRUE(pages_hold(map, 0, 1, 11));
-	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, hole + 1,
+					       pages - hole - 1));
 	/* 128 + SIGKILL would be the OOM killer. */
 	EXPECT_EQ(0, code);
 	munmap(map, size);
 	close(fd);
+	if (other >= 0)
+		close(other);
+}
+
+FIXTURE(node_reclaim) {
+};
+
+FIXTURE_VARIANT(node_reclaim) {
+	int node;		/* of the region's pages */
+	enum unpin_shape shape;
+};
+
+FIXTURE_VARIANT_ADD(node_reclaim, pages_on_the_node_of_their_range) {
+	.node = 0,
+	.shape = UNPIN_WRITTEN,
+};
+
+FIXTURE_VARIANT_ADD(node_reclaim, pages_on_another_node_than_their_range) {
+	.node = 1,
+	.shape = UNPIN_WRITTEN,
+};
+
+/*
+ * Unpinning a page that holds no memory next to an unpinned range on
+ * node 1 merges them into one range: its first page in memory is still
+ * on node 1, and node 1's reclaim must still find it.
+ */
+FIXTURE_VARIANT_ADD(node_reclaim, range_merged_with_an_untouched_page) {
+	.node = 1,
+	.shape = MERGE_UNTOUCHED,
+};
+
+/*
+ * Pinning a page that holds no memory inside an unpinned range on node
+ * 1 splits it: the piece past it holds only node 1's pages, and node 1's
+ * reclaim must still find it.
+ */
+FIXTURE_VARIANT_ADD(node_reclaim, range_split_by_an_untouched_page) {
+	.node = 1,
+	.shape = SPLIT_BY_UNTOUCHED,
+};
+
+FIXTURE_SETUP(node_reclaim)
+{
+}
+
+FIXTURE_TEARDOWN(node_reclaim)
+{
+}
+
+TEST_F(node_reclaim, purges_the_unpinned_pages)
+{
+	purge_on_node(_metadata, variant->node, variant->shape);
 }
 
 TEST_HARNESS_MAIN

@@ -1042,6 +1042,37 @@ TEST_F(mapped, map_files_ftruncate_is_eperm)
 	close(fd);
 }
 
+/*
+ * fallocate() of a reopen made while the mask still had PROT_WRITE: it
+ * can never grow the file, and once the mask lacks PROT_WRITE it cannot
+ * punch holes either, which would zero the region's pages as a write
+ * would. The reopen shows the seals behind that, and cannot add any.
+ */
+TEST_F(mapped, map_files_fallocate_follows_the_mask)
+{
+	const int sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
+	char path[PATH_MAX];
+	int fd, seals;
+
+	map_files_path(path, sizeof(path), self->map, self->size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, 0, self->size, self->pg)));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, FALLOC_FL_KEEP_SIZE,
+					    self->size, self->pg)));
+
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_PROT_MASK,
+			   (unsigned long)PROT_READ));
+	EXPECT_EQ(EPERM, errno_of(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					    FALLOC_FL_KEEP_SIZE, 0,
+					    self->pg)));
+	seals = fcntl(fd, F_GET_SEALS);
+	EXPECT_EQ(sealed, seals & sealed) TH_LOG("seals %#x", seals);
+	EXPECT_EQ(EPERM, errno_of(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE)));
+	EXPECT_TRUE(pages_hold(self->map, 0, MAPPED_PAGES, SEED));
+	close(fd);
+}
+
 /* read, write and lseek on the region's fd */
 
 TEST_F(region, read_of_zero_size_returns_zero)
@@ -1526,6 +1557,96 @@ TEST_F(mapped, purge_keeps_pinned_pages)
 	ASSERT_LE(2, purge_all(self->fd));
 	EXPECT_TRUE(pages_hold(self->map, 0, 2, SEED));
 	EXPECT_TRUE(pages_hold(self->map, 4, MAPPED_PAGES - 4, SEED));
+}
+
+/*
+ * With shmem's huge pages on (an operator's choice, "always"), a
+ * region's pages are 2 MiB folios. Purging ranges inside one zeroes those
+ * pages only: the pinned pages of the same folio keep their data, and PIN
+ * tells the two apart.
+ */
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define HUGE_SIZE	(2UL << 20)
+
+FIXTURE(huge) {
+	char saved[16];
+	unsigned char *map;
+	size_t pages;
+	int fd;
+};
+
+FIXTURE_SETUP(huge)
+{
+	char line[128] = "", *open_bracket, *close_bracket;
+	unsigned char *area;
+	FILE *f;
+
+	self->fd = -1;
+	self->saved[0] = '\0';
+	f = fopen(SHMEM_ENABLED, "re");
+	if (!f)
+		SKIP(return, "no %s", SHMEM_ENABLED);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	open_bracket = strchr(line, '[');
+	close_bracket = open_bracket ? strchr(open_bracket, ']') : NULL;
+	ASSERT_NE(NULL, close_bracket);
+	*close_bracket = '\0';
+	snprintf(self->saved, sizeof(self->saved), "%s", open_bracket + 1);
+	ASSERT_EQ(0, write_file(SHMEM_ENABLED, "always"));
+
+	self->fd = open_region(_metadata);
+	ASSERT_LE(0, self->fd);
+	self->pages = 2 * HUGE_SIZE / page_size();
+	ASSERT_EQ(0, ioctl(self->fd, ASHMEM_SET_SIZE, 2 * HUGE_SIZE));
+	/* At a 2 MiB boundary, so that the pages can be mapped huge. */
+	area = mmap(NULL, 3 * HUGE_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	self->map = (unsigned char *)(((uintptr_t)area + HUGE_SIZE - 1) &
+				      ~(uintptr_t)(HUGE_SIZE - 1));
+	ASSERT_NE(MAP_FAILED, mmap(self->map, 2 * HUGE_SIZE,
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, self->fd, 0));
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->saved[0])
+		write_file(SHMEM_ENABLED, self->saved);
+}
+
+TEST_F(huge, purge_inside_a_huge_page_keeps_its_pinned_pages)
+{
+	size_t half = self->pages / 2;
+	long long huge_kb = proc_kb("/proc/meminfo", "ShmemHugePages");
+
+	fill_pages(self->map, 0, self->pages, SEED);
+	huge_kb = proc_kb("/proc/meminfo", "ShmemHugePages") - huge_kb;
+	if (huge_kb < 2048)
+		SKIP(return, "the region got no huge page (%lld kB)", huge_kb);
+	/* Inside the first folio, and across the two. */
+	ASSERT_EQ(0, unpin_pages(self->fd, 1, 1));
+	ASSERT_EQ(0, unpin_pages(self->fd, 100, 50));
+	ASSERT_EQ(0, unpin_pages(self->fd, half - 2, 4));
+	ASSERT_LE(55, purge_all(self->fd));
+
+	EXPECT_TRUE(pages_hold(self->map, 0, 1, SEED));
+	EXPECT_TRUE(pages_hold(self->map, 2, 98, SEED));
+	EXPECT_TRUE(pages_hold(self->map, 150, half - 152, SEED));
+	EXPECT_TRUE(pages_hold(self->map, half + 2, half - 2, SEED));
+	EXPECT_TRUE(pages_are_zero(self->map, 1, 1));
+	EXPECT_TRUE(pages_are_zero(self->map, 100, 50));
+	EXPECT_TRUE(pages_are_zero(self->map, half - 2, 4));
+	EXPECT_EQ(ASHMEM_NOT_PURGED, pin_pages(self->fd, 0, 1));
+	EXPECT_EQ(ASHMEM_NOT_PURGED, pin_pages(self->fd, 2, 98));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, 1, 1));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, 100, 50));
+	EXPECT_EQ(ASHMEM_WAS_PURGED, pin_pages(self->fd, half - 2, 4));
+	EXPECT_EQ(ASHMEM_IS_PINNED, pin_status(self->fd, 0, 0));
 }
 
 TEST_F(mapped, overlapping_unpins_merge)
