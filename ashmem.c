@@ -242,6 +242,24 @@ retry:
 }
 
 /*
+ * Widens [*start, *last] to the unpinned ranges it overlaps or touches:
+ * what a change there may merge with or split.
+ */
+static void ranges_extent(struct ashmem_area *area, pgoff_t *start,
+			  pgoff_t *last)
+{
+	struct ashmem_range *range;
+
+	mutex_lock(&area->ranges_lock);
+	range = range_first_touching(area, *start, *last);
+	for (; range && range->start <= *last + 1; range = range_next(range)) {
+		*start = min(*start, range->start);
+		*last = max(*last, range->last);
+	}
+	mutex_unlock(&area->ranges_lock);
+}
+
+/*
  * Takes @area's ranges_lock with at least as many ranges in @spare as
  * @pieces says a change of [start, last] will create, @want at first
  * guess. They are allocated with the lock dropped, in the cgroup and on
@@ -264,6 +282,14 @@ static int ranges_lock_reserved(struct ashmem_area *area, pgoff_t start,
 	int ret;
 
 	memcg = pages_owner(area, start, last, &nid);
+	/* None in memory: the change may still merge or split a range that is. */
+	if (!memcg && nid == NUMA_NO_NODE) {
+		pgoff_t first = start, end = last;
+
+		ranges_extent(area, &first, &end);
+		if (first != start || end != last)
+			memcg = pages_owner(area, first, end, &nid);
+	}
 	for (;;) {
 		old = set_active_memcg(memcg);
 		ret = ranges_reserve(spare, &nr, want, nid);
@@ -526,24 +552,29 @@ struct purge_control {
  * up to ASHMEM_WEIGH_FOLIOS folios (past that, no more than its file
  * holds), and never more than the machine has, so that sums of a few
  * cannot overflow. A range whose pages are all untouched or swapped out
- * weighs 0: purging it frees no memory. The range is on the LRU, so its
- * area and file exist.
+ * weighs 0: purging it frees no memory. *@swapped says whether some of
+ * its pages were seen in swap. The range is on the LRU, so its area and
+ * file exist.
  */
-static unsigned long range_weight(const struct ashmem_range *range)
+static unsigned long range_weight(const struct ashmem_range *range,
+				  bool *swapped)
 {
 	struct address_space *mapping = range->area->file->f_mapping;
 	XA_STATE(xas, &mapping->i_pages, range->start);
 	unsigned long resident = 0, seen = 0;
 	void *entry;
 
+	*swapped = false;
 	rcu_read_lock();
 	xas_for_each(&xas, entry, range->last) {
 		if (xas_retry(&xas, entry))
 			continue;
 		if (++seen > 4 * ASHMEM_WEIGH_FOLIOS)
 			break;
-		if (xa_is_value(entry))
+		if (xa_is_value(entry)) {
+			*swapped = true;
 			continue;
+		}
 		resident += folio_nr_pages(entry);
 		if (seen >= ASHMEM_WEIGH_FOLIOS) {
 			resident = max(resident, READ_ONCE(mapping->nrpages));
@@ -580,14 +611,16 @@ static void area_queue_punch(struct ashmem_area *area,
  * A range on ashmem_lru that holds no memory moves to its area's idle list:
  * purging it would free nothing and lose its contents, and left where it
  * is it would use up scans and hide the ranges behind it. If its area is
- * busy, it goes to the list's tail instead.
+ * busy, it goes to the list's tail instead, and so does a range whose
+ * pages are in swap: they come back to memory without PIN or UNPIN, and
+ * reclaim must find them then.
  */
 static enum lru_status ashmem_lru_idle(struct ashmem_range *range,
-				       struct list_lru_one *list)
+				       struct list_lru_one *list, bool swapped)
 {
 	struct ashmem_area *area = range->area;
 
-	if (!mutex_trylock(&area->ranges_lock))
+	if (swapped || !mutex_trylock(&area->ranges_lock))
 		return LRU_ROTATE;
 	list_lru_isolate(list, &range->lru);
 	range_idle(area, range);
@@ -608,12 +641,13 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	struct ashmem_area *area = range->area;
 	struct purge_control *pc = arg;
 	unsigned long weight;
+	bool swapped;
 
 	if (pc->weight >= pc->target)
 		return LRU_SKIP;
-	weight = range_weight(range);
+	weight = range_weight(range, &swapped);
 	if (!weight && !pc->all)
-		return ashmem_lru_idle(range, list);
+		return ashmem_lru_idle(range, list, swapped);
 	if (!mutex_trylock(&area->ranges_lock)) {
 		pc->busy++;
 		return LRU_SKIP;
@@ -636,10 +670,11 @@ static enum lru_status ashmem_lru_weigh(struct list_head *item,
 	struct ashmem_range *range = container_of(item, struct ashmem_range,
 						  lru);
 	unsigned long *weight = arg;
-	unsigned long w = range_weight(range);
+	bool swapped;
+	unsigned long w = range_weight(range, &swapped);
 
 	*weight += w;
-	return w ? LRU_SKIP : ashmem_lru_idle(range, list);
+	return w ? LRU_SKIP : ashmem_lru_idle(range, list, swapped);
 }
 
 /* Ranges weighed per count; the rest of a longer list is extrapolated. */
@@ -714,9 +749,11 @@ static void ashmem_punch_wait(struct purge_control *pc)
 
 	while (!current_is_punching() && !areas_punched(pc)) {
 		progress = atomic_long_read(&ashmem_punch_progress);
-		if (!wait_event_timeout(ashmem_punch_event, areas_punched(pc) ||
-					atomic_long_read(&ashmem_punch_progress) !=
-					progress, ASHMEM_PUNCH_STALL))
+		/* A killed task stops waiting: its memory is about to go. */
+		if (wait_event_killable_timeout(ashmem_punch_event,
+						areas_punched(pc) ||
+						atomic_long_read(&ashmem_punch_progress) !=
+						progress, ASHMEM_PUNCH_STALL) <= 0)
 			break;
 	}
 	/* Others' punches count too: reclaim needs to know memory is back. */
