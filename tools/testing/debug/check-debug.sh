@@ -124,6 +124,15 @@ build_module() {
 		problem "$n compiler warning(s) with W=1"
 	fi
 	log "ashmem.ko built in $((SECONDS - t0))s"
+
+	# The stand-in for another driver's /dev/ashmem (ashmem_unload_test).
+	local other=$top/src/tools/testing/selftests/ashmem/other_ashmem
+	if make -C "$KDIR" M="$other" modules > "$top/other-build.log" 2>&1; then
+		vm_files+=(--file "$other/ashmem_other.ko:/lib/modules/ashmem_other.ko")
+	else
+		cat "$top/other-build.log" >&2
+		problem "ashmem_other.ko does not build"
+	fi
 }
 
 # The kselftests and the fuzzer of one ABI into $top/bin/ABI.
