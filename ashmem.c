@@ -34,12 +34,12 @@
  * on its area's punch_queue. The pages are punched later, with no ashmem
  * lock held, by whoever takes the range off that queue under ranges_lock:
  * the area's punch work, a PIN that finds it in its way, or release. The
- * taker
- * counts itself in area->punching until the punch is done. PIN waits for
- * area->punching to reach 0 and punches the queued ranges it overlaps
- * before it changes any range, so once PIN returns, no punch of its pages
- * is queued or in flight, and none can start: reclaim only queues ranges
- * that are unpinned. Release waits the same way before the file goes.
+ * taker counts itself in area->punching until the punch is done. PIN
+ * waits for area->punching to reach 0 and punches the queued ranges it
+ * overlaps before it changes any range, so once PIN returns, no punch of
+ * its pages is queued or in flight, and none can start: reclaim only
+ * queues ranges that are unpinned. Release waits the same way before the
+ * file goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -937,7 +937,8 @@ static struct file *ashmem_shmem_file(const char *name, loff_t size)
  * ENODEV, whatever the mask lacks. Nor have they get_unmapped_area: shmem's
  * insists on shmem's operations (VM_BUG_ON), and mremap() calls it; moved
  * mappings are placed as any file's. Reading, seeking and punching work as
- * before; writing and resizing are sealed.
+ * before; resizing is sealed, and so is writing once the mask lacks
+ * PROT_WRITE (mask_seals()).
  */
 static int __init ashmem_backing_fops_init(void)
 {
