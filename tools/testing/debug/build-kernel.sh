@@ -27,7 +27,7 @@ DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VARIANT=${1:-debug}
 BASE=$DEBUG_DIR/base.config
 FRAGMENT=$DEBUG_DIR/$VARIANT.config
-TARBALL=/usr/src/linux-source-6.12.tar.xz
+TARBALL=$LINUX_SOURCE_TARBALL
 JOBS=${ASHMEM_KERNEL_JOBS:-3}
 
 # Building a kernel from source needs more than building a module.
@@ -36,7 +36,7 @@ BUILD_PACKAGES=(
 	libelf-dev				# objtool
 	libssl-dev				# certificate tooling
 	xz-utils				# the source tarball
-	linux-source-6.12
+	"$LINUX_SOURCE_PKG"
 )
 
 # Fail loudly if Kconfig dropped or changed an option of a fragment (a
@@ -130,10 +130,10 @@ main() {
 	apt_install "${BUILD_PACKAGES[@]}"
 	[[ -r $TARBALL ]] || die "$TARBALL: not found"
 
-	srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12)
+	srcver=$(linux_source_version)
 	key=$({
 		cat "$BASE" "$FRAGMENT"
-		echo "linux-source-6.12 $srcver"
+		echo "$LINUX_SOURCE_PKG $srcver"
 		gcc --version | head -n 1
 	} | sha256sum | cut -c1-16)
 	top=$CACHE/debug-kernel

@@ -12,7 +12,7 @@ PACKAGES=(
 	make gcc gcc-multilib libc6-dev	# module, selftests 64 and 32 bit
 	kmod				# modinfo on the built module
 	sparse perl			# C=1 and checkpatch.pl
-	linux-source-6.12		# checkpatch.pl, kselftest headers
+	"$LINUX_SOURCE_PKG"		# checkpatch.pl, kselftest headers
 	xz-utils cpio gzip		# unpack sources, pack the initramfs
 	busybox-static			# the guest userspace
 	qemu-system-x86			# the guest

@@ -171,15 +171,25 @@ LINUX_SOURCE_FILES=(
 	tools/lib/rbtree.c
 )
 
+# The Debian package of kernel sources the checks and the debug kernels
+# (build-kernel.sh) take, and its tarball.
+LINUX_SOURCE_PKG=linux-source-6.12
+LINUX_SOURCE_TARBALL=/usr/src/$LINUX_SOURCE_PKG.tar.xz
+
+# The installed version of LINUX_SOURCE_PKG.
+linux_source_version() {
+	dpkg-query -W -f '${Version}' "$LINUX_SOURCE_PKG"
+}
+
 # Unpack LINUX_SOURCE_FILES into the cache once per package version (it
 # takes ~15 s to decompress) and print the directory. .complete lists
 # what was unpacked: when the list grows, the new files are unpacked
 # beside the old ones, which other trees' checks may be using.
 linux_source() {
-	local tarball=/usr/src/linux-source-6.12.tar.xz
+	local tarball=$LINUX_SOURCE_TARBALL
 	local ver dir tmp want
 
-	ver=$(dpkg-query -W -f '${Version}' linux-source-6.12)
+	ver=$(linux_source_version)
 	dir=$CACHE/linux-source-$ver
 	want=$(printf '%s\n' "${LINUX_SOURCE_FILES[@]}")
 	if [[ ! -e $dir/.complete || $(<"$dir/.complete") != "$want" ]]; then
@@ -188,7 +198,7 @@ linux_source() {
 		tmp=$(mktemp -d "$CACHE/linux-source.XXXXXX")
 		chmod 755 "$tmp"
 		tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
-			"${LINUX_SOURCE_FILES[@]/#/linux-source-6.12/}"
+			"${LINUX_SOURCE_FILES[@]/#/$LINUX_SOURCE_PKG/}"
 		if [[ -d $dir ]]; then
 			cp -a "$tmp/." "$dir/"
 			rm -rf "$tmp"
