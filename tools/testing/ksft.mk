@@ -5,8 +5,9 @@
 # copy may go. KSFT_INC=<dir> takes the headers from <dir>, as the runners
 # do; without it they are copied into KSFT_DIR from what lib.sh's
 # linux_source unpacked from Debian's linux-source-6.12 into the cache
-# (vm/linux-source.sh), so that the tarball is unpacked in one place only. Sets KSFT_INC, and
-# KSFT_HDRS to the copies to depend on (none with KSFT_INC).
+# (vm/linux-source.sh), so that the tarball is unpacked in one place only.
+# Sets KSFT_INC, and KSFT_HDRS to the copies to depend on (none with
+# KSFT_INC).
 
 ksft_linux_source := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/vm/linux-source.sh
 
