@@ -41,9 +41,10 @@ clean:
 	fi
 	$(MAKE) -C tools/testing/selftests/ashmem clean
 	$(MAKE) -C tools/testing/range clean
+	$(MAKE) -C tools/testing/fuzz clean
 
 # make run KERNEL=6.1 boots the demo on 6.1; make check KERNELS=6.12
-# tests one kernel series (default: each script's own list).
+# tests one kernel series (default: every one, lib.sh's ALL_SERIES).
 KERNEL ?= 6.12
 KERNELS ?=
 
@@ -62,9 +63,8 @@ check-debug:
 
 check-kcsan:
 	tools/testing/debug/check-debug.sh kcsan
-.PHONY: check-debug check-kcsan
 
-.PHONY: all modules clean run check bench
+.PHONY: all modules clean run check bench check-debug check-kcsan
 
 include $(CURDIR)/tools/mk/install.mk
 include $(CURDIR)/tools/mk/dkms.mk
