@@ -56,7 +56,6 @@ fuzz_seed=${ASHMEM_FUZZ_SEED:-}
 read -r -a fuzz_args <<<"${ASHMEM_FUZZ_ARGS:-}"
 phases=${ASHMEM_DEBUG_PHASES:-$default_phases}
 ksft_dir=$REPO/tools/testing/selftests/ashmem
-ABIS="64 32"
 
 # Programs run in their own phase, after the rest of the kselftests.
 STRESS=ashmem_stress

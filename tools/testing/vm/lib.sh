@@ -26,6 +26,8 @@ OUT=${ASHMEM_OUT:-$REPO/build}
 # their headers on the host. 7 is Debian's newest (trixie-backports),
 # which builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
 ALL_SERIES="6.1 6.12 7"
+# The ABIs the test programs are built and run for.
+ABIS="64 32"
 
 # The series a script tests: its arguments, else KERNELS, else
 # ALL_SERIES; each one of ALL_SERIES. Sets the array series_list.
