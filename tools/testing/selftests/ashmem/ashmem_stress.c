@@ -151,6 +151,74 @@ TEST_F_TIMEOUT(load, close_settles_queued_punches_in_linear_time, 300)
 	EXPECT_GT(16 * took_small + 200, took_large);
 }
 
+/*
+ * A region whose pages 1 to 2 * @ranges are one chain of touching
+ * ranges, purged and unpurged in turn (purged ranges may touch the
+ * others), none of them in memory; page 0 is pinned. Reclaim leaves
+ * such chains behind whenever an app unpins the neighbours of what it
+ * purged.
+ */
+static int chain_of_touching_ranges(struct __test_metadata *_metadata,
+				    int purger_fd, size_t ranges)
+{
+	size_t i, pg = page_size();
+	void *map;
+	int fd;
+
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, (2 * ranges + 1) * pg));
+	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	munmap(map, pg);
+	for (i = 0; i < ranges; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i + 1, 1));
+	ASSERT_LE(0, purge_all(purger_fd));
+	for (i = 0; i < ranges; i++)
+		ASSERT_EQ(0, unpin_pages(fd, 2 * i + 2, 1));
+	ASSERT_EQ((long long)(2 * ranges),
+		  fdinfo_num(fd, "ashmem_unpinned_pages"));
+	return fd;
+}
+
+/* How long @rounds UNPINs and PINs of page 0 of @fd took, in ms. */
+static long long unpin_pin_first_page_ms(struct __test_metadata *_metadata,
+					 int fd, int rounds)
+{
+	long long t0 = now_ms();
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, unpin_pages(fd, 0, 1));
+		ASSERT_EQ(ASHMEM_NOT_PURGED, pin_pages(fd, 0, 1));
+	}
+	return now_ms() - t0;
+}
+
+/*
+ * PIN and UNPIN of a page that holds no memory, beside a chain of 64k
+ * touching ranges, change one range: they must cost what they cost
+ * beside a chain of 64, give or take the tree's depth, not a walk of the
+ * whole chain under the region's lock (which also holds reclaim off the
+ * region's ranges meanwhile).
+ */
+TEST_F_TIMEOUT(load, pin_beside_a_chain_of_touching_ranges_is_quick, 300)
+{
+	const size_t short_chain = 64, long_chain = 65536;
+	const int rounds = 200;
+	long long took_short, took_long;
+	int fd_short, fd_long;
+
+	fd_short = chain_of_touching_ranges(_metadata, self->fd, short_chain);
+	fd_long = chain_of_touching_ranges(_metadata, self->fd, long_chain);
+	took_short = unpin_pin_first_page_ms(_metadata, fd_short, rounds);
+	took_long = unpin_pin_first_page_ms(_metadata, fd_long, rounds);
+	TH_LOG("%d UNPINs and PINs beside chains of %zu and %zu ranges took %lld and %lld ms",
+	       rounds, 2 * short_chain, 2 * long_chain, took_short, took_long);
+	close(fd_short);
+	close(fd_long);
+	EXPECT_GT(4 * took_short + 200, took_long);
+}
+
 /* Thousands of regions */
 
 #define MANY_REGIONS	2000
