@@ -855,6 +855,117 @@ TEST_F(memcg, unpinned_pages_back_from_swap_are_purged)
 	ASSERT_EQ(0, code);
 }
 
+/*
+ * In cgroup @cg: two unpinned ranges of 128 pages (page 128 between them
+ * stays pinned) that hold no memory: written and paged out to swap if
+ * @swapped, never touched otherwise. Says so on @ready ('s' if the pages
+ * did not go to swap), then waits for a byte on @done.
+ */
+static void two_ranges_held_off(struct __test_metadata *_metadata,
+				const char *cg, bool swapped, int ready,
+				int done)
+{
+	size_t pages = 257, size = pages * page_size();
+	unsigned char *map;
+	char c = 'r';
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ASSERT_EQ(0, cg_enter(cg));
+	map = new_mapped_region(_metadata, size, &fd);
+	if (swapped)
+		fill_pages(map, 0, pages, 3);
+	ASSERT_EQ(0, unpin_pages(fd, 0, 128));
+	ASSERT_EQ(0, unpin_pages(fd, 129, 128));
+	if (swapped) {
+		madvise(map, size, MADV_PAGEOUT);
+		if (cg_stat(cg, "shmem") > (long long)(size / 2))
+			c = 's';
+	}
+	ASSERT_EQ(1, write(ready, &c, 1));
+	ASSERT_EQ(1, read(done, &c, 1));
+	exit(0);
+}
+
+/*
+ * How long a proactive reclaim of cgroup @cg (which cannot get all of
+ * it) takes while a task there holds two_ranges_held_off(), in ms; at most
+ * 60 s, after which the reclaim is killed. -1 if the pages did not go to
+ * swap.
+ */
+static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
+					  const char *cg, bool swapped)
+{
+	int ready[2], done[2], waited, status;
+	pid_t holder, reclaimer;
+	long long t0, took;
+	char c;
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (!holder)
+		two_ranges_held_off(_metadata, cg, swapped, ready[1], done[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	took = -1;
+	if (c == 'r') {
+		t0 = now_ms();
+		reclaimer = fork();
+		ASSERT_LE(0, reclaimer);
+		if (!reclaimer) {
+			cg_write(cg, "memory.reclaim", "67108864");
+			_exit(0);
+		}
+		for (waited = 0; waited < 600; waited++) {
+			if (waitpid(reclaimer, &status, WNOHANG) == reclaimer)
+				break;
+			usleep(100000);
+		}
+		if (waited == 600) {
+			kill(reclaimer, SIGKILL);
+			waitpid(reclaimer, &status, 0);
+		}
+		took = now_ms() - t0;
+	}
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	ASSERT_EQ(0, wait_exit_code(holder));
+	close(ready[0]);
+	close(ready[1]);
+	close(done[0]);
+	close(done[1]);
+	return took;
+}
+
+/*
+ * Two unpinned ranges whose pages are in swap, alone on their cgroup's
+ * list: reclaim weighs them at 0 and leaves them there, rotated. A walk
+ * that rotates every range of a short list comes back to them again and
+ * again: each scan weighs them 4096 times in all, each count 128 times,
+ * each weighing up to 128 swap entries, under the list's spinlock, on
+ * every reclaim pass of the cgroup (or above it: kswapd, a parent's
+ * limit). Reclaim there must cost about what it costs beside ranges that
+ * were never touched, which reclaim weighs once.
+ */
+TEST_F_TIMEOUT(memcg, swapped_ranges_cost_reclaim_little, 300)
+{
+	long long untouched, swapped, scans;
+
+	if (!swap_is_on())
+		SKIP(return, "no swap device (make check gives the guest one)");
+	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
+		SKIP(return, "no memory.reclaim");
+	untouched = reclaim_beside_ranges_ms(_metadata, self->a, false);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
+	swapped = reclaim_beside_ranges_ms(_metadata, self->b, true);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
+	if (swapped < 0)
+		SKIP(return, "MADV_PAGEOUT did not swap the region out");
+	TH_LOG("reclaim beside untouched ranges: %lld ms; beside swapped ones: %lld ms, %lld scans",
+	       untouched, swapped, scans);
+	EXPECT_GT(4 * untouched + 1000, swapped);
+}
+
 #define HUGE		(2 * MIB)
 
 /* Maps @len bytes of @fd at a 2 MiB-aligned address, or NULL. */
