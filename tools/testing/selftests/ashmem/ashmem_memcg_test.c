@@ -888,33 +888,48 @@ static void two_ranges_held_off(struct __test_metadata *_metadata,
 }
 
 /*
- * How long a proactive reclaim of cgroup @cg (which cannot get all of
- * it) takes while a task there holds two_ranges_held_off(), in ms; at most
- * 60 s, after which the reclaim is killed. -1 if the pages did not go to
- * swap.
+ * How long a proactive reclaim of @amount bytes, written to @target,
+ * takes while tasks hold two_ranges_held_off(): one in cgroup @cg, or
+ * if @tenants is not 0, one in each of that many children of @cg. In ms;
+ * at most 60 s, after which the reclaim is killed. -1 if the pages did
+ * not go to swap.
  */
 static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
-					  const char *cg, bool swapped)
+					  const char *cg, int tenants,
+					  const char *target,
+					  const char *amount, bool swapped)
 {
-	int ready[2], done[2], waited, status;
+	int ready[2], done[2], waited, status, i, holders = tenants ?: 1;
 	pid_t holder, reclaimer;
-	long long t0, took;
+	long long t0, took = -1;
+	char child[PATH_MAX];
+	bool paged_out = true;
 	char c;
 
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(done));
-	holder = fork();
-	ASSERT_LE(0, holder);
-	if (!holder)
-		two_ranges_held_off(_metadata, cg, swapped, ready[1], done[0]);
-	ASSERT_EQ(1, read(ready[0], &c, 1));
-	took = -1;
-	if (c == 'r') {
+	if (tenants)
+		ASSERT_EQ(0, cg_write(cg, "cgroup.subtree_control", "+memory"));
+	for (i = 0; i < holders; i++) {
+		snprintf(child, sizeof(child), "%s/t%d", cg, i);
+		if (tenants)
+			ASSERT_EQ(0, mkdir(child, 0755));
+		holder = fork();
+		ASSERT_LE(0, holder);
+		if (!holder)
+			two_ranges_held_off(_metadata, tenants ? child : cg,
+					    swapped, ready[1], done[0]);
+	}
+	for (i = 0; i < holders; i++) {
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		paged_out &= c == 'r';
+	}
+	if (paged_out) {
 		t0 = now_ms();
 		reclaimer = fork();
 		ASSERT_LE(0, reclaimer);
 		if (!reclaimer) {
-			cg_write(cg, "memory.reclaim", "67108864");
+			cg_write(target, "memory.reclaim", amount);
 			_exit(0);
 		}
 		for (waited = 0; waited < 600; waited++) {
@@ -928,8 +943,14 @@ static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
 		}
 		took = now_ms() - t0;
 	}
-	ASSERT_EQ(1, write(done[1], "d", 1));
-	ASSERT_EQ(0, wait_exit_code(holder));
+	for (i = 0; i < holders; i++)
+		ASSERT_EQ(1, write(done[1], "d", 1));
+	for (i = 0; i < holders; i++)
+		ASSERT_LT(0, wait(&status));
+	for (i = 0; i < tenants; i++) {
+		snprintf(child, sizeof(child), "%s/t%d", cg, i);
+		rmdir(child);
+	}
 	close(ready[0]);
 	close(ready[1]);
 	close(done[0]);
@@ -955,13 +976,42 @@ TEST_F_TIMEOUT(memcg, swapped_ranges_cost_reclaim_little, 300)
 		SKIP(return, "no swap device (make check gives the guest one)");
 	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
 		SKIP(return, "no memory.reclaim");
-	untouched = reclaim_beside_ranges_ms(_metadata, self->a, false);
+	untouched = reclaim_beside_ranges_ms(_metadata, self->a, 0, self->a,
+					     "67108864", false);
 	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
-	swapped = reclaim_beside_ranges_ms(_metadata, self->b, true);
+	swapped = reclaim_beside_ranges_ms(_metadata, self->b, 0, self->b,
+					   "67108864", true);
 	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
 	if (swapped < 0)
 		SKIP(return, "MADV_PAGEOUT did not swap the region out");
 	TH_LOG("reclaim beside untouched ranges: %lld ms; beside swapped ones: %lld ms, %lld scans",
+	       untouched, swapped, scans);
+	EXPECT_GT(4 * untouched + 1000, swapped);
+}
+
+/*
+ * The same seen from outside: a tenant with 64 child cgroups (a
+ * container may create them), each with two swapped ranges, makes every
+ * reclaim above them pay 64 times over, here a proactive reclaim of 1 MiB
+ * at the root (what kswapd and a parent's memory.max pay as well).
+ */
+TEST_F_TIMEOUT(memcg, swapped_ranges_of_a_tenant_cost_others_little, 300)
+{
+	long long untouched, swapped, scans;
+
+	if (!swap_is_on())
+		SKIP(return, "no swap device (make check gives the guest one)");
+	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
+		SKIP(return, "no memory.reclaim in the root cgroup");
+	untouched = reclaim_beside_ranges_ms(_metadata, self->a, 64,
+					     CGROUP_ROOT, "1048576", false);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
+	swapped = reclaim_beside_ranges_ms(_metadata, self->b, 64,
+					   CGROUP_ROOT, "1048576", true);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
+	if (swapped < 0)
+		SKIP(return, "MADV_PAGEOUT did not swap the regions out");
+	TH_LOG("root reclaim beside 64 cgroups, untouched: %lld ms; swapped: %lld ms, %lld scans",
 	       untouched, swapped, scans);
 	EXPECT_GT(4 * untouched + 1000, swapped);
 }
