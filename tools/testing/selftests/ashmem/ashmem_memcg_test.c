@@ -888,15 +888,14 @@ static void two_ranges_held_off(struct __test_metadata *_metadata,
 }
 
 /*
- * How long a proactive reclaim of @amount bytes, written to @target,
- * takes while tasks hold two_ranges_held_off(): one in cgroup @cg, or
- * if @tenants is not 0, one in each of that many children of @cg. In ms;
- * at most 60 s, after which the reclaim is killed. -1 if the pages did
- * not go to swap.
+ * How long a proactive reclaim of @amount bytes takes while tasks hold
+ * two_ranges_held_off(): one in cgroup @cg, reclaimed there, or if
+ * @tenants is not 0, one in each of that many children of @cg, with the
+ * reclaim at the root. In ms; at most 60 s, after which the reclaim is
+ * killed. -1 if the pages did not go to swap.
  */
 static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
 					  const char *cg, int tenants,
-					  const char *target,
 					  const char *amount, bool swapped)
 {
 	int ready[2], done[2], waited, status, i, holders = tenants ?: 1;
@@ -929,7 +928,8 @@ static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
 		reclaimer = fork();
 		ASSERT_LE(0, reclaimer);
 		if (!reclaimer) {
-			cg_write(target, "memory.reclaim", amount);
+			cg_write(tenants ? CGROUP_ROOT : cg, "memory.reclaim",
+				 amount);
 			_exit(0);
 		}
 		for (waited = 0; waited < 600; waited++) {
@@ -959,6 +959,33 @@ static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
 }
 
 /*
+ * Reclaim beside the never touched ranges of cgroup @a (or of its
+ * @tenants children), then beside the same ranges of @b in swap: the
+ * second must cost about what the first does.
+ */
+static void swapped_cost_like_untouched(struct __test_metadata *_metadata,
+					const char *a, const char *b,
+					int tenants, const char *amount)
+{
+	long long untouched, swapped, scans;
+
+	if (!swap_is_on())
+		SKIP(return, "no swap device (make check gives the guest one)");
+	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
+		SKIP(return, "no memory.reclaim");
+	untouched = reclaim_beside_ranges_ms(_metadata, a, tenants, amount,
+					     false);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
+	swapped = reclaim_beside_ranges_ms(_metadata, b, tenants, amount, true);
+	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
+	if (swapped < 0)
+		SKIP(return, "MADV_PAGEOUT did not swap the regions out");
+	TH_LOG("reclaim beside %d cgroup(s), untouched: %lld ms; swapped: %lld ms, %lld scans",
+	       tenants ?: 1, untouched, swapped, scans);
+	EXPECT_GT(4 * untouched + 1000, swapped);
+}
+
+/*
  * Two unpinned ranges whose pages are in swap, alone on their cgroup's
  * list: reclaim weighs them at 0 and leaves them there, rotated. A walk
  * that rotates every range of a short list comes back to them again and
@@ -970,23 +997,7 @@ static long long reclaim_beside_ranges_ms(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(memcg, swapped_ranges_cost_reclaim_little, 300)
 {
-	long long untouched, swapped, scans;
-
-	if (!swap_is_on())
-		SKIP(return, "no swap device (make check gives the guest one)");
-	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
-		SKIP(return, "no memory.reclaim");
-	untouched = reclaim_beside_ranges_ms(_metadata, self->a, 0, self->a,
-					     "67108864", false);
-	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
-	swapped = reclaim_beside_ranges_ms(_metadata, self->b, 0, self->b,
-					   "67108864", true);
-	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
-	if (swapped < 0)
-		SKIP(return, "MADV_PAGEOUT did not swap the region out");
-	TH_LOG("reclaim beside untouched ranges: %lld ms; beside swapped ones: %lld ms, %lld scans",
-	       untouched, swapped, scans);
-	EXPECT_GT(4 * untouched + 1000, swapped);
+	swapped_cost_like_untouched(_metadata, self->a, self->b, 0, "67108864");
 }
 
 /*
@@ -997,23 +1008,7 @@ TEST_F_TIMEOUT(memcg, swapped_ranges_cost_reclaim_little, 300)
  */
 TEST_F_TIMEOUT(memcg, swapped_ranges_of_a_tenant_cost_others_little, 300)
 {
-	long long untouched, swapped, scans;
-
-	if (!swap_is_on())
-		SKIP(return, "no swap device (make check gives the guest one)");
-	if (access(CGROUP_ROOT "/memory.reclaim", F_OK))
-		SKIP(return, "no memory.reclaim in the root cgroup");
-	untouched = reclaim_beside_ranges_ms(_metadata, self->a, 64,
-					     CGROUP_ROOT, "1048576", false);
-	scans = key_value(DEBUGFS_STATS, "shrinker_scans");
-	swapped = reclaim_beside_ranges_ms(_metadata, self->b, 64,
-					   CGROUP_ROOT, "1048576", true);
-	scans = key_value(DEBUGFS_STATS, "shrinker_scans") - scans;
-	if (swapped < 0)
-		SKIP(return, "MADV_PAGEOUT did not swap the regions out");
-	TH_LOG("root reclaim beside 64 cgroups, untouched: %lld ms; swapped: %lld ms, %lld scans",
-	       untouched, swapped, scans);
-	EXPECT_GT(4 * untouched + 1000, swapped);
+	swapped_cost_like_untouched(_metadata, self->a, self->b, 64, "1048576");
 }
 
 #define HUGE		(2 * MIB)
