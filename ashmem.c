@@ -200,6 +200,9 @@ static int ranges_reserve(struct list_head *spare, unsigned int *nr,
 static bool area_settle(struct ashmem_area *area, pgoff_t start,
 			pgoff_t *from, pgoff_t last);
 
+/* Folios weighed one by one per range; past that, an estimate. */
+#define ASHMEM_WEIGH_FOLIOS	32UL
+
 /*
  * Where the pages of [start, last] are: the memory cgroup they are
  * charged to, with a reference, and their node, as its first page in
@@ -213,13 +216,20 @@ static struct mem_cgroup *pages_owner(struct ashmem_area *area,
 {
 	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
 	struct mem_cgroup *memcg = NULL;
+	unsigned long seen = 0;
 	struct folio *folio;
 
 	*nid = NUMA_NO_NODE;
 	rcu_read_lock();
 	xas_for_each(&xas, folio, last) {
-		if (xas_retry(&xas, folio) || xa_is_value(folio))
+		if (xas_retry(&xas, folio))
 			continue;
+		/* Pages in swap say nothing; a long run of them ends the look. */
+		if (xa_is_value(folio)) {
+			if (++seen > 4 * ASHMEM_WEIGH_FOLIOS)
+				break;
+			continue;
+		}
 		/* Held, and still this file's: its memcg cannot change. */
 		if (!folio_try_get(folio))
 			goto retry;
@@ -250,9 +260,12 @@ static void ranges_extent(struct ashmem_area *area, pgoff_t *start,
 {
 	struct ashmem_range *range;
 
+	pgoff_t first = *start, end = *last;
+
 	mutex_lock(&area->ranges_lock);
-	range = range_first_touching(area, *start, *last);
-	for (; range && range->start <= *last + 1; range = range_next(range)) {
+	range = range_first_touching(area, first, end);
+	/* Only these touch the change: not the ranges that touch them. */
+	for (; range && range->start <= end + 1; range = range_next(range)) {
 		*start = min(*start, range->start);
 		*last = max(*last, range->last);
 	}
@@ -544,27 +557,25 @@ struct purge_control {
 	struct ashmem_area *areas[ASHMEM_SCAN_AREAS];
 };
 
-/* Folios weighed one by one per range; past that, an estimate. */
-#define ASHMEM_WEIGH_FOLIOS	32UL
-
 /*
  * What purging @range gives back to reclaim: its pages in memory, counted
  * up to ASHMEM_WEIGH_FOLIOS folios (past that, no more than its file
  * holds), and never more than the machine has, so that sums of a few
  * cannot overflow. A range whose pages are all untouched or swapped out
- * weighs 0: purging it frees no memory. *@swapped says whether some of
- * its pages were seen in swap. The range is on the LRU, so its area and
- * file exist.
+ * weighs 0: purging it frees nothing. A page in swap weighs 1 while
+ * fewer than 4 * ASHMEM_WEIGH_FOLIOS entries are looked at: purging it
+ * frees no memory now, but swap, and the memory it would take to come
+ * back (it may come back without PIN or UNPIN, so it must stay in
+ * reclaim's sight); a range of resident pages outweighs it. The range is
+ * on the LRU, so its area and file exist.
  */
-static unsigned long range_weight(const struct ashmem_range *range,
-				  bool *swapped)
+static unsigned long range_weight(const struct ashmem_range *range)
 {
 	struct address_space *mapping = range->area->file->f_mapping;
 	XA_STATE(xas, &mapping->i_pages, range->start);
-	unsigned long resident = 0, seen = 0;
+	unsigned long weight = 0, seen = 0;
 	void *entry;
 
-	*swapped = false;
 	rcu_read_lock();
 	xas_for_each(&xas, entry, range->last) {
 		if (xas_retry(&xas, entry))
@@ -572,17 +583,17 @@ static unsigned long range_weight(const struct ashmem_range *range,
 		if (++seen > 4 * ASHMEM_WEIGH_FOLIOS)
 			break;
 		if (xa_is_value(entry)) {
-			*swapped = true;
+			weight++;
 			continue;
 		}
-		resident += folio_nr_pages(entry);
+		weight += folio_nr_pages(entry);
 		if (seen >= ASHMEM_WEIGH_FOLIOS) {
-			resident = max(resident, READ_ONCE(mapping->nrpages));
+			weight = max(weight, READ_ONCE(mapping->nrpages));
 			break;
 		}
 	}
 	rcu_read_unlock();
-	return min3(resident, range_pages(range), totalram_pages());
+	return min3(weight, range_pages(range), totalram_pages());
 }
 
 /*
@@ -611,16 +622,14 @@ static void area_queue_punch(struct ashmem_area *area,
  * A range on ashmem_lru that holds no memory moves to its area's idle list:
  * purging it would free nothing and lose its contents, and left where it
  * is it would use up scans and hide the ranges behind it. If its area is
- * busy, it goes to the list's tail instead, and so does a range whose
- * pages are in swap: they come back to memory without PIN or UNPIN, and
- * reclaim must find them then.
+ * busy, it goes to the list's tail instead.
  */
 static enum lru_status ashmem_lru_idle(struct ashmem_range *range,
-				       struct list_lru_one *list, bool swapped)
+				       struct list_lru_one *list)
 {
 	struct ashmem_area *area = range->area;
 
-	if (swapped || !mutex_trylock(&area->ranges_lock))
+	if (!mutex_trylock(&area->ranges_lock))
 		return LRU_ROTATE;
 	list_lru_isolate(list, &range->lru);
 	range_idle(area, range);
@@ -641,13 +650,12 @@ static enum lru_status ashmem_lru_isolate(struct list_head *item,
 	struct ashmem_area *area = range->area;
 	struct purge_control *pc = arg;
 	unsigned long weight;
-	bool swapped;
 
 	if (pc->weight >= pc->target)
 		return LRU_SKIP;
-	weight = range_weight(range, &swapped);
+	weight = range_weight(range);
 	if (!weight && !pc->all)
-		return ashmem_lru_idle(range, list, swapped);
+		return ashmem_lru_idle(range, list);
 	if (!mutex_trylock(&area->ranges_lock)) {
 		pc->busy++;
 		return LRU_SKIP;
@@ -670,11 +678,10 @@ static enum lru_status ashmem_lru_weigh(struct list_head *item,
 	struct ashmem_range *range = container_of(item, struct ashmem_range,
 						  lru);
 	unsigned long *weight = arg;
-	bool swapped;
-	unsigned long w = range_weight(range, &swapped);
+	unsigned long w = range_weight(range);
 
 	*weight += w;
-	return w ? LRU_SKIP : ashmem_lru_idle(range, list, swapped);
+	return w ? LRU_SKIP : ashmem_lru_idle(range, list);
 }
 
 /* Ranges weighed per count; the rest of a longer list is extrapolated. */
