@@ -861,6 +861,65 @@ TEST_F(memcg, unpinned_pages_back_from_swap_are_purged)
 }
 
 /*
+ * A writes 64 MiB; its pages 1 to 256 go to swap, the rest stay in A's
+ * memory; B unpins [1, end). The range's resident pages are A's, so
+ * reclaim under A's memory.max must find it when A needs 64 MiB more,
+ * and purge it: a long run of swapped pages at its start must not file
+ * it under B. Exits 4 if the pages did not go to swap.
+ */
+static void swapped_head_unpinned_in_b(struct __test_metadata *_metadata,
+				       const char *a, const char *b)
+{
+	size_t size = 64 * MIB, pages = size / page_size(), head = 256;
+	unsigned char *map, *hog;
+	long long before;
+	pid_t other;
+	int fd;
+
+	ASSERT_EQ(0, cg_enter(a));
+	map = new_mapped_region(_metadata, size, &fd);
+	fill_pages(map, 0, pages, 7);
+	before = cg_stat(a, "shmem");
+	madvise(map + page_size(), head * page_size(), MADV_PAGEOUT);
+	if (before - cg_stat(a, "shmem") < (long long)(head * page_size()))
+		_exit(4);
+	ASSERT_EQ(0, cg_write(a, "memory.max", "100663296"));
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other) {
+		ASSERT_EQ(0, cg_enter(b));
+		_exit(unpin_pages(fd, 1, pages - 1) != 0);
+	}
+	ASSERT_EQ(0, wait_exit_code(other));
+
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
+	exit(0);
+}
+
+TEST_F(memcg, range_with_swapped_head_stays_with_its_pages)
+{
+	pid_t pid;
+	int code;
+
+	if (!swap_is_on())
+		SKIP(return, "no swap device (make check gives the guest one)");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		swapped_head_unpinned_in_b(_metadata, self->a, self->b);
+	code = wait_exit_code(pid);
+	if (code == 4)
+		SKIP(return, "MADV_PAGEOUT did not swap the pages out");
+	/* 128 + SIGKILL here would be the OOM killer. */
+	ASSERT_EQ(0, code);
+}
+
+/*
  * In cgroup @cg: two unpinned ranges of 128 pages (page 128 between them
  * stays pinned) that hold no memory: written and paged out to swap if
  * @swapped, never touched otherwise. Says so on @ready ('s' if the pages
