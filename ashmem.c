@@ -216,20 +216,14 @@ static struct mem_cgroup *pages_owner(struct ashmem_area *area,
 {
 	XA_STATE(xas, &area->file->f_mapping->i_pages, start);
 	struct mem_cgroup *memcg = NULL;
-	unsigned long seen = 0;
 	struct folio *folio;
 
 	*nid = NUMA_NO_NODE;
 	rcu_read_lock();
+	/* Past pages in swap, however many: the first in memory decides. */
 	xas_for_each(&xas, folio, last) {
-		if (xas_retry(&xas, folio))
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
 			continue;
-		/* Pages in swap say nothing; a long run of them ends the look. */
-		if (xa_is_value(folio)) {
-			if (++seen > 4 * ASHMEM_WEIGH_FOLIOS)
-				break;
-			continue;
-		}
 		/* Held, and still this file's: its memcg cannot change. */
 		if (!folio_try_get(folio))
 			goto retry;
