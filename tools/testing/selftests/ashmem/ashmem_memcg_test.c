@@ -204,6 +204,28 @@ struct b_change {
 };
 
 /*
+ * In a child of a cgroup at memory.max, with @map of @size bytes written
+ * with pattern 7 and unpinned from page @first to the end: needs @size
+ * bytes more, then checks that page 0 kept its data and that the rest
+ * was purged rather than swapped. Exits 0 if so.
+ */
+static void need_memory_then_purged(struct __test_metadata *_metadata,
+				    unsigned char *map, int fd, size_t size,
+				    size_t first)
+{
+	size_t pages = size / page_size();
+	unsigned char *hog;
+
+	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hog);
+	memset(hog, 1, size);
+	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
+	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, first, pages - first));
+	exit(0);
+}
+
+/*
  * Whoever made the ranges, their pages are A's: reclaim under A's
  * memory.max must find them when A needs 64 MiB more, and purge them.
  */
@@ -212,7 +234,7 @@ static void changed_in_b(struct __test_metadata *_metadata, const char *a,
 {
 	size_t size = 64 * MIB, pages = size / page_size();
 	size_t hole = change->hole, first = hole ? hole + 1 : 1;
-	unsigned char *map, *hog;
+	unsigned char *map;
 	pid_t pid, other;
 	int fd, ret;
 
@@ -244,13 +266,7 @@ static void changed_in_b(struct __test_metadata *_metadata, const char *a,
 	}
 	ASSERT_EQ(0, wait_exit_code(other));
 
-	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, hog);
-	memset(hog, 1, size);
-	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, first, pages - first));
-	exit(0);
+	need_memory_then_purged(_metadata, map, fd, size, first);
 }
 
 /* B unpins what A wrote: ranges are filed under the pages' cgroup. */
@@ -803,7 +819,7 @@ static void unpinned_back_from_swap(struct __test_metadata *_metadata,
 				    const char *cg, const char *dev)
 {
 	size_t size = 64 * MIB, pages = size / page_size();
-	unsigned char *map, *hog;
+	unsigned char *map;
 	long long out, back;
 	int fd;
 
@@ -832,13 +848,7 @@ static void unpinned_back_from_swap(struct __test_metadata *_metadata,
 	}
 
 	ASSERT_EQ(0, cg_write(cg, "memory.max", "100663296"));
-	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, hog);
-	memset(hog, 1, size);
-	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
-	exit(0);
+	need_memory_then_purged(_metadata, map, fd, size, 1);
 }
 
 TEST_F(memcg, unpinned_pages_back_from_swap_are_purged)
@@ -871,7 +881,7 @@ static void swapped_head_unpinned_in_b(struct __test_metadata *_metadata,
 				       const char *a, const char *b)
 {
 	size_t size = 64 * MIB, pages = size / page_size(), head = 256;
-	unsigned char *map, *hog;
+	unsigned char *map;
 	long long before;
 	pid_t other;
 	int fd;
@@ -892,13 +902,7 @@ static void swapped_head_unpinned_in_b(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, wait_exit_code(other));
 
-	hog = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, hog);
-	memset(hog, 1, size);
-	ASSERT_TRUE(pages_hold(map, 0, 1, 7));
-	ASSERT_EQ(ASHMEM_WAS_PURGED, pin_pages(fd, 1, pages - 1));
-	exit(0);
+	need_memory_then_purged(_metadata, map, fd, size, 1);
 }
 
 TEST_F(memcg, range_with_swapped_head_stays_with_its_pages)
