@@ -150,18 +150,10 @@ static inline int ashmem_fops_mmap(const struct file_operations *fops,
 	return __compat_vma_mmap(&desc, vma);
 }
 
-static inline const struct file_operations *
-ashmem_fops_dup_without_mmap(const struct file_operations *fops)
+/* From 6.17 shmem maps through ->mmap_prepare: the copy loses it too. */
+static inline void fops_clear_mmap_prepare(struct file_operations *const fops)
 {
-	struct file_operations *const copy = kmemdup(fops, sizeof(*fops),
-						     GFP_KERNEL);
-
-	if (copy) {
-		copy->mmap = NULL;
-		copy->mmap_prepare = NULL;
-		copy->get_unmapped_area = NULL;
-	}
-	return copy;
+	fops->mmap_prepare = NULL;
 }
 #elif defined(ASHMEM_HAVE_FOPS_MMAP_PREPARE)
 #error "->mmap_prepare without compat_set_desc_from_vma(): kernels 6.17 to 6.19 are not supported"
@@ -173,6 +165,11 @@ static inline int ashmem_fops_mmap(const struct file_operations *fops,
 	return fops->mmap(file, vma);
 }
 
+static inline void fops_clear_mmap_prepare(struct file_operations *const fops)
+{
+}
+#endif
+
 static inline const struct file_operations *
 ashmem_fops_dup_without_mmap(const struct file_operations *fops)
 {
@@ -181,11 +178,11 @@ ashmem_fops_dup_without_mmap(const struct file_operations *fops)
 
 	if (copy) {
 		copy->mmap = NULL;
+		fops_clear_mmap_prepare(copy);
 		copy->get_unmapped_area = NULL;
 	}
 	return copy;
 }
-#endif
 
 /*
  * 6.13 took the lock off the list_lru walk callback's arguments (each
