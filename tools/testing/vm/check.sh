@@ -29,6 +29,9 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The braces around the rest make bash read all of it before running any:
+# editing this file during a check cannot change what that check does.
+{
 # Debian 12's kernels, and 7: Debian's newest (trixie-backports), which
 # builds only in a Debian 13 root (debian13-root.sh, in-root.sh).
 select_series "$@"
@@ -339,3 +342,5 @@ echo "make check took $((SECONDS - start_all))s; logs in $top"
 echo "$total_skip skipped"
 echo "$total_pass passed, $total_fail failed"
 [[ ${#problems[@]} -eq 0 && $total_fail -eq 0 ]]
+exit
+}
