@@ -20,6 +20,8 @@
  *   area->ranges_lock		one area's ranges, page counts, punch state
  *     list_lru lock		ashmem_lru, the unpurged ranges of all areas
  *
+ *   ashmem_punchers_lock	the tasks punching; nothing is taken under it
+ *
  * area->lock and area->ranges_lock never nest. Reclaim only trylocks
  * area->ranges_lock. No allocation and no user copy happens under
  * area->ranges_lock (reclaim waits for punches, which need it: lockdep
@@ -92,6 +94,18 @@ static struct workqueue_struct *ashmem_punch_wq;
 /* Bumped, and waiters woken, each time a piece of a punch is done. */
 static atomic_long_t ashmem_punch_progress = ATOMIC_LONG_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(ashmem_punch_event);
+
+/*
+ * The tasks in a punch (see current_is_punching()): each adds itself, on
+ * its stack, for the time of the punch.
+ */
+struct ashmem_puncher {
+	struct list_head link;
+	struct task_struct *task;
+};
+
+static DEFINE_SPINLOCK(ashmem_punchers_lock);	/* protects the list below */
+static LIST_HEAD(ashmem_punchers);
 
 #ifdef CONFIG_LOCKDEP
 /*
@@ -437,6 +451,7 @@ static void area_punch_range(struct ashmem_area *area,
 			     struct ashmem_range *range)
 {
 	pgoff_t start = range->start, last = range->last;
+	struct ashmem_puncher self = { .task = current };
 	unsigned long resident;
 
 	lockdep_assert_held(&area->ranges_lock);
@@ -445,7 +460,13 @@ static void area_punch_range(struct ashmem_area *area,
 	WRITE_ONCE(area->punching, area->punching + 1);
 	mutex_unlock(&area->ranges_lock);
 
+	spin_lock(&ashmem_punchers_lock);
+	list_add(&self.link, &ashmem_punchers);
+	spin_unlock(&ashmem_punchers_lock);
 	resident = range_punch(area, start, last);
+	spin_lock(&ashmem_punchers_lock);
+	list_del(&self.link);
+	spin_unlock(&ashmem_punchers_lock);
 	total_add(&ashmem_resident_freed, resident);
 	trace_ashmem_purge(area_name(area), start, last - start + 1, resident);
 
@@ -530,12 +551,31 @@ static void ashmem_punch_fn(struct work_struct *work)
 	kref_put(&area->ref, ashmem_area_free);
 }
 
-/* Is the caller a punch work item (reclaiming inside a punch)? */
+/*
+ * Is the caller reclaiming from inside a punch (a punch work item, or a
+ * PIN or release punching what reclaim queued)? Then it must not wait
+ * for punches: its own is one of them, and cannot go on until it returns.
+ */
 static bool current_is_punching(void)
 {
 	struct work_struct *work = current_work();
+	struct ashmem_puncher *puncher;
+	bool found = false;
 
-	return work && work->func == ashmem_punch_fn;
+	if (work && work->func == ashmem_punch_fn)
+		return true;
+	/* Lockless: a task in the list sees it non-empty. */
+	if (list_empty(&ashmem_punchers))
+		return false;
+	spin_lock(&ashmem_punchers_lock);
+	list_for_each_entry(puncher, &ashmem_punchers, link) {
+		if (puncher->task == current) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&ashmem_punchers_lock);
+	return found;
 }
 
 /* Areas a scan queued and waits for, each with a reference. */
