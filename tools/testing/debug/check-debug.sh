@@ -34,8 +34,11 @@
 # run, default 120; the 32-bit run gets a third), ASHMEM_FUZZ_PROCS
 # (default 4), ASHMEM_FUZZ_SEED (replay a seed the fuzzer printed: both
 # runs use it, for the full time), ASHMEM_FUZZ_ARGS (more fuzzer options,
-# say "--ops 1601 --verbose"), ASHMEM_VM_SWAP (MiB of zram swap, default
-# none), ASHMEM_KERNEL_JOBS (kernel build, default 3). See doc/debug.md.
+# say "--ops 1601 --verbose"), ASHMEM_VM_SWAP (MiB of zram swap; default
+# 256 for debug, so that the swap tests run under KASAN too, and none for
+# KCSAN, whose slowness the swap and NUMA tests' time limits do not
+# allow), ASHMEM_KERNEL_JOBS (kernel build, default 3). The debug guest
+# has two NUMA nodes (numa=fake=2). See doc/debug.md.
 set -euo pipefail
 
 DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,14 +47,17 @@ DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 variant=${1:-debug}
 case $variant in
-debug)	default_phases="kselftests stress fuzzer fault-injection unload" ;;
-kcsan)	default_phases="kselftests stress fuzzer" ;;
+debug)	default_phases="kselftests stress fuzzer fault-injection unload"
+	default_swap=256 ;;
+kcsan)	default_phases="kselftests stress fuzzer"
+	default_swap=0 ;;
 *)	die "unknown kernel variant '$variant': debug or kcsan" ;;
 esac
 top=$OUT/check-$variant
 timeout=${ASHMEM_DEBUG_TIMEOUT:-3600}
 fuzz_seconds=${ASHMEM_FUZZ_SECONDS:-120}
 fuzz_procs=${ASHMEM_FUZZ_PROCS:-4}
+swap_mib=${ASHMEM_VM_SWAP:-$default_swap}
 fuzz_seed=${ASHMEM_FUZZ_SEED:-}
 read -r -a fuzz_args <<<"${ASHMEM_FUZZ_ARGS:-}"
 phases=${ASHMEM_DEBUG_PHASES:-$default_phases}
@@ -246,19 +252,19 @@ run_vm() {
 	# taints it and so turns lockdep off for the whole run.
 	# kasan_multi_shot: an early report must not silence later ones.
 	case $variant in
-	debug)	append+=" no5lvl kasan_multi_shot" ;;
+	debug)	append+=" no5lvl kasan_multi_shot numa=fake=2" ;;
 	kcsan)	kcsan=(--kcsan "$top/kcsan.log") ;;
 	esac
 	ASHMEM_VM_MEM=${ASHMEM_VM_MEM:-2048} \
 	ASHMEM_VM_APPEND="$append${ASHMEM_VM_APPEND:+ $ASHMEM_VM_APPEND}" \
 		"$VM_DIR/vm.sh" --kernel "$VMLINUZ" --config "$KCONFIG" \
 		--module "$top/src/ashmem.ko" "${vm_files[@]}" "${kcsan[@]}" \
-		--log "$top/console.log" --status "$top/vm.status" \
-		--timeout "$timeout" "$guest" || true
+		--swap "$swap_mib" --log "$top/console.log" \
+		--status "$top/vm.status" --timeout "$timeout" "$guest" || true
 	read_vm_status "$top/vm.status"
 	while IFS= read -r msg; do
 		problem "$msg"
-	done < <(vm_status_problems "${ASHMEM_VM_SWAP:-0}" "$timeout")
+	done < <(vm_status_problems "$swap_mib" "$timeout")
 }
 
 # Sort the KCSAN reports vm.sh set aside (each is in the console twice,
