@@ -83,4 +83,29 @@ static inline void slow_to_punch(struct __test_metadata *_metadata,
 	slow_to_punch_pages(_metadata, maps, 256, false, ready, done);
 }
 
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/*
+ * The mode of shmem's huge pages (the word in brackets in SHMEM_ENABLED)
+ * into @mode: 0, -ENOENT without the file, -EINVAL without a mode.
+ */
+static inline int shmem_huge_mode(char *mode, size_t len)
+{
+	char line[128] = "", *open_bracket, *close_bracket;
+	FILE *f = fopen(SHMEM_ENABLED, "re");
+
+	if (!f)
+		return -ENOENT;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	open_bracket = strchr(line, '[');
+	close_bracket = open_bracket ? strchr(open_bracket, ']') : NULL;
+	if (!close_bracket)
+		return -EINVAL;
+	*close_bracket = '\0';
+	snprintf(mode, len, "%s", open_bracket + 1);
+	return 0;
+}
+
 #endif /* ASHMEM_SELFTEST_COMMON_H */

@@ -1565,7 +1565,6 @@ TEST_F(mapped, purge_keeps_pinned_pages)
  * pages only: the pinned pages of the same folio keep their data, and PIN
  * tells the two apart.
  */
-#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define HUGE_SIZE	(2UL << 20)
 
 FIXTURE(huge) {
@@ -1577,23 +1576,15 @@ FIXTURE(huge) {
 
 FIXTURE_SETUP(huge)
 {
-	char line[128] = "", *open_bracket, *close_bracket;
 	unsigned char *area;
-	FILE *f;
+	int ret;
 
 	self->fd = -1;
 	self->saved[0] = '\0';
-	f = fopen(SHMEM_ENABLED, "re");
-	if (!f)
+	ret = shmem_huge_mode(self->saved, sizeof(self->saved));
+	if (ret == -ENOENT)
 		SKIP(return, "no %s", SHMEM_ENABLED);
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	open_bracket = strchr(line, '[');
-	close_bracket = open_bracket ? strchr(open_bracket, ']') : NULL;
-	ASSERT_NE(NULL, close_bracket);
-	*close_bracket = '\0';
-	snprintf(self->saved, sizeof(self->saved), "%s", open_bracket + 1);
+	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, write_file(SHMEM_ENABLED, "always"));
 
 	self->fd = open_region(_metadata);
