@@ -1171,4 +1171,94 @@ TEST_F_TIMEOUT(swap, collapse_of_unpinned_pages_under_memory_max_never_hangs, 12
 	ASSERT_EQ(0, WEXITSTATUS(code));
 }
 
+#define HUGE_RANGES	16
+
+/*
+ * With shmem's huge pages on, an operator lowers the memory.max of a
+ * container without swap below what it uses, and its only reclaimable
+ * memory is unpinned ranges inside huge pages (their first and last pages
+ * pinned). Purging such a range splits its huge page, and the split's
+ * allocation is charged to the cgroup at its limit: it may fail, and
+ * then the range is zeroed rather than freed (README, "What it does").
+ * Split or not, the pinned pages keep their data, and PIN tells which
+ * ranges lost theirs: each reads back as it was or as zeros, as PIN says.
+ */
+TEST_F_TIMEOUT(memcg, huge_pages_split_or_not_keep_pinned_data, 120)
+{
+	size_t per = HUGE / page_size(), i;
+	int fd, ready[2], done[2], code, ret, purged = 0;
+	char saved[16], max[32], events[PATH_MAX + 16], c;
+	unsigned char *map;
+	long long used;
+	pid_t pid;
+
+	ret = shmem_huge_mode(saved, sizeof(saved));
+	if (ret == -ENOENT)
+		SKIP(return, "no %s", SHMEM_ENABLED);
+	ASSERT_EQ(0, ret);
+	fd = open_region(_metadata);
+	ASSERT_EQ(0, ioctl(fd, ASHMEM_SET_SIZE, HUGE_RANGES * HUGE));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, write_file(SHMEM_ENABLED, "always"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The container: the region's pages are charged to it. */
+		ASSERT_EQ(0, cg_enter(self->a));
+		cg_write(self->a, "memory.swap.max", "0");
+		map = map_huge_aligned(fd, HUGE_RANGES * HUGE);
+		ASSERT_NE(NULL, map);
+		fill_pages(map, 0, HUGE_RANGES * per, 5);
+		for (i = 0; i < HUGE_RANGES; i++)
+			ASSERT_EQ(0, unpin_pages(fd, i * per + 1, per - 2));
+		ASSERT_EQ(1, write(ready[1], "r", 1));
+		ASSERT_EQ(1, read(done[0], &c, 1));
+		exit(0);
+	}
+	ret = read(ready[0], &c, 1);
+	write_file(SHMEM_ENABLED, saved);
+	ASSERT_EQ(1, ret);
+	if (cg_stat(self->a, "shmem_thp") < (long long)(HUGE_RANGES * HUGE / 2)) {
+		kill(pid, SIGKILL);
+		wait_exit_code(pid);
+		SKIP(return, "the region got no huge pages");
+	}
+
+	used = cg_number(self->a, "memory.current");
+	ASSERT_LT(4 * (long long)HUGE, used);
+	snprintf(max, sizeof(max), "%lld", used - 4 * (long long)HUGE);
+	/* It may OOM-kill the container: the region outlives it here. */
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", max));
+	snprintf(events, sizeof(events), "%s/memory.events", self->a);
+	TH_LOG("KiB used %lld, limit %lld, after %lld; OOM kills %lld",
+	       used / 1024, atoll(max) / 1024,
+	       cg_number(self->a, "memory.current") / 1024,
+	       key_value(events, "oom_kill"));
+	ASSERT_EQ(0, cg_write(self->a, "memory.max", "max"));
+	ASSERT_EQ(1, write(done[1], "d", 1));
+	code = wait_exit_code(pid);
+	ASSERT_TRUE(code == 0 || code == 128 + SIGKILL)
+		TH_LOG("the container ended with %d", code);
+
+	map = map_huge_aligned(fd, HUGE_RANGES * HUGE);
+	ASSERT_NE(NULL, map);
+	for (i = 0; i < HUGE_RANGES; i++) {
+		ASSERT_TRUE(pages_hold(map, i * per, 1, 5));
+		ASSERT_TRUE(pages_hold(map, i * per + per - 1, 1, 5));
+		ret = pin_pages(fd, i * per + 1, per - 2);
+		ASSERT_LE(0, ret);
+		if (ret == ASHMEM_WAS_PURGED) {
+			purged++;
+			ASSERT_TRUE(pages_are_zero(map, i * per + 1, per - 2));
+		} else {
+			ASSERT_TRUE(pages_hold(map, i * per + 1, per - 2, 5));
+		}
+	}
+	TH_LOG("%d of %d ranges purged", purged, HUGE_RANGES);
+	/* Without swap, the unpinned ranges were all reclaim could take. */
+	ASSERT_LT(0, purged);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
