@@ -214,9 +214,6 @@ static int ranges_reserve(struct list_head *spare, unsigned int *nr,
 static bool area_settle(struct ashmem_area *area, pgoff_t start,
 			pgoff_t *from, pgoff_t last);
 
-/* Folios weighed one by one per range; past that, an estimate. */
-#define ASHMEM_WEIGH_FOLIOS	32UL
-
 /*
  * Where the pages of [start, last] are: the memory cgroup they are
  * charged to, with a reference, and their node, as its first page in
@@ -266,9 +263,8 @@ retry:
 static void ranges_extent(struct ashmem_area *area, pgoff_t *start,
 			  pgoff_t *last)
 {
-	struct ashmem_range *range;
-
 	pgoff_t first = *start, end = *last;
+	struct ashmem_range *range;
 
 	mutex_lock(&area->ranges_lock);
 	range = range_first_touching(area, first, end);
@@ -590,6 +586,9 @@ struct purge_control {
 	unsigned int nr_areas;
 	struct ashmem_area *areas[ASHMEM_SCAN_AREAS];
 };
+
+/* Folios weighed one by one per range; past that, an estimate. */
+#define ASHMEM_WEIGH_FOLIOS	32UL
 
 /*
  * What purging @range gives back to reclaim: its pages in memory, counted
