@@ -121,14 +121,35 @@ run_checkpatch() {
 section "checkpatch --strict"
 run_checkpatch
 
-# --- the range code, on the host ---------------------------------------------
+# --- host tests ---------------------------------------------------------------
+
+# Run a host test that prints TAP, as the summary's row host/NAME: its
+# cases count in the totals.
+run_host_test() {	# name log command...
+	local name=host/$1 log=$2 s=0
+	local counts status pass fail skip note
+
+	shift 2
+	{
+		echo "ashmem-check: begin $name"
+		"$@" || s=$?
+		echo "ashmem-check: end $name status $s"
+	} > "$log" 2>&1
+	grep -v -e '^ashmem-check: ' -e ' sequences of ' "$log" || true
+	counts=$(tap_counts "$log" "$name")
+	read -r status pass fail skip note <<<"$counts"
+	add_row host 64 "${name#host/}" "$pass" "$fail" "$skip" "$note"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	[[ $note == ok ]] ||
+		problem "$name: $note (exit status $status; log: $log)"
+}
 
 # ashmem_range.c built into a host program and checked exhaustively
-# against the model (tools/testing/range): seconds, no VM. Its cases count
-# in the totals, on a row of the summary of its own ("host").
+# against the model (tools/testing/range): seconds, no VM.
 run_range_test() {
-	local dir=$top/range name=host/ashmem_range_test s=0
-	local counts status pass fail skip note
+	local dir=$top/range
 
 	mkdir -p "$dir"
 	if ! make -C "$REPO/tools/testing/range" OUTPUT="$dir" KSRC="$lsrc" \
@@ -139,24 +160,16 @@ run_range_test() {
 		total_fail=$((total_fail + 1))
 		return
 	fi
-	{
-		echo "ashmem-check: begin $name"
-		"$dir/ashmem_range_test" || s=$?
-		echo "ashmem-check: end $name status $s"
-	} > "$dir/run.log" 2>&1
-	grep -v -e '^ashmem-check: ' -e ' sequences of ' "$dir/run.log" || true
-	counts=$(tap_counts "$dir/run.log" "$name")
-	read -r status pass fail skip note <<<"$counts"
-	add_row host 64 ashmem_range_test "$pass" "$fail" "$skip" "$note"
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
-	[[ $note == ok ]] ||
-		problem "host: ashmem_range_test: $note (exit status $status; log: $dir/run.log)"
+	run_host_test ashmem_range_test "$dir/run.log" "$dir/ashmem_range_test"
 }
 
 section "range code (host)"
 run_range_test
+
+# Whether the judge of the VMs' kernel logs (judge.sh) finds what it must
+# in sample logs: a judge that misses a complaint would pass anything.
+section "kernel log judge (host)"
+run_host_test judge-test "$top/judge-test.log" "$VM_DIR/judge-test.sh"
 
 # --- user programs ----------------------------------------------------------
 

@@ -345,7 +345,7 @@ tap_counts() {
 # them local to keep them), with the values of a VM that wrote nothing.
 read_vm_status() {	# file
 	VM_FINISHED=0 VM_SCRIPT_STATUS=none VM_SETUP=none VM_SWAP=none
-	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0
+	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0 VM_COMPLAINT_LINES=/dev/null
 	# shellcheck source=/dev/null
 	[[ ! -e $1 ]] || . "$1"
 }
@@ -360,8 +360,11 @@ vm_status_problems() {	# swap_mib timeout
 		echo "loading, checking or unloading the module failed"
 	[[ $swap_mib -eq 0 || $VM_SWAP == on || $VM_FINISHED != 1 ]] ||
 		echo "the guest could not swap on $swap_mib MiB of zram"
-	[[ $VM_COMPLAINTS -eq 0 ]] ||
-		echo "$VM_COMPLAINTS kernel complaint line(s) after the module loaded"
+	if [[ $VM_COMPLAINTS -gt 0 ]]; then
+		# CI shows only the summary's end: quote the first lines there.
+		echo "$VM_COMPLAINTS kernel complaint line(s) after the module loaded:"
+		head -n 12 "$VM_COMPLAINT_LINES" | sed 's/^/    console.log:/'
+	fi
 	[[ $VM_SCRIPT_STATUS != timeout ]] ||
 		echo "the tests did not end within ${timeout}s"
 }

@@ -10,7 +10,8 @@
 #   --file SRC[:DST]  copy SRC into the guest (default /usr/local/bin/NAME);
 #                     may be repeated; programs must be static
 #   --log FILE        console log (default build/vm/console.log)
-#   --status FILE     write the outcome as shell assignments
+#   --status FILE     write the outcome as shell assignments, and the
+#                     complaint lines to FILE.complaints
 #   --timeout SEC     kill the VM after SEC seconds (default 600)
 #   --swap MIB        swap on in the guest before its script runs: a zram
 #                     device of MIB MiB (0: none, the default); the guest
@@ -36,26 +37,14 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=judge.sh
+. "$VM_DIR/judge.sh"
 
 # Print the comment at the top of this file, without the SPDX line.
 usage() {
 	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0" >&2
 	exit 2
 }
-
-# Marks the guest prints; the host splits the console on them.
-MARK_LOAD='ashmem-vm: module loading'
-MARK_SCRIPT_BEGIN='ashmem-vm: guest script begin'
-MARK_SCRIPT_END='ashmem-vm: guest script end'
-
-# What a kernel complaint looks like (extended regex, case-sensitive).
-COMPLAINTS='WARNING:|BUG:|Oops|general protection|Kernel panic|KASAN|UBSAN'
-COMPLAINTS+='|kmemleak|unreferenced object'
-COMPLAINTS+='|possible circular locking|possible recursive locking'
-COMPLAINTS+='|inconsistent lock state|lockdep|Call Trace'
-COMPLAINTS+='|list_add corruption|list_del corruption'
-COMPLAINTS+='|RCU stall|rcu_sched self-detected stall|detected stalls on CPU'
-COMPLAINTS+='|hung_task|blocked for more than'
 
 kernel='' config='' module='' script='' statusfile='' moddir='' kcsan=''
 swap=${ASHMEM_VM_SWAP:-0}
@@ -384,87 +373,13 @@ if [[ -n $result && $script_status != 0 ]]; then
 	problems+=("the guest script's status is $script_status")
 fi
 
-# Judge the kernel's lines after the module was loaded: everything outside
-# the guest script's output, and inside it only timestamped kernel lines,
-# so that a test's own output cannot look like a complaint.
-#
-# The stress tests press on memory with a hog the OOM killer is meant to
-# pick, and an OOM report dumps a stack: its "Call Trace" is not judged,
-# the rest of the report is. So is the stack of a "page allocation
-# failure" of a task the OOM killer already killed (its fault cannot be
-# served even from the reserves): the same kill, reported again. OOM kills
-# are counted and shown.
-#
-# A failure inside kmem_cache_create() prints a stack trace by design;
-# for one of ashmem's caches it is an injected failure of the module's
-# load (ashmem_unload_test), which the test judges: that message and its
-# stack, to the stack's end, are not judged here. Nor is a leak whose
-# backtrace has sysfs_slab_add(): when adding a cache's sysfs directory
-# fails, 6.12's SLUB returns without kobject_put() and leaks the name
-# (the same injected failures cause it). Kmemleak's summary line is not
-# judged either: the objects it found are, one by one, when the guest
-# lists them at the end.
-#
-# With --kcsan, a KCSAN report, from its BUG line to the line of "=" that
-# closes it, goes to that file instead.
 complaints=$tmp/complaints
 ooms=$tmp/ooms
-[[ -z $kcsan ]] || : > "$kcsan"
-awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
-    -v end="$MARK_SCRIPT_END" -v result="$result_mark " -v ooms="$ooms" \
-    -v kcsan="$kcsan" '
-	function flush_leak() {
-		if (leak !~ /sysfs_slab_add/)
-			printf "%s", leak
-		leak = ""
-		in_leak = 0
-	}
-	in_leak && (/unreferenced object 0x/ || /^ashmem-vm: /) { flush_leak() }
-	/unreferenced object 0x/ { in_leak = 1 }
-	in_leak { leak = leak NR ": " $0 "\n"; next }
-	/kmemleak: [0-9]+ new suspected memory leaks/ { next }
-	!on && index($0, load) { on = 1; next }
-	!on { next }
-	index($0, result) == 1 { next }
-	$0 == begin { script = 1; next }
-	index($0, end) == 1 { script = 0; next }
-	script && $0 !~ /^\[ *[0-9]+\.[0-9]+\]/ { next }
-	kcsan != "" && / BUG: KCSAN: / { race = 1 }
-	race {
-		print NR ": " $0 > kcsan
-		if ($0 ~ /==========$/)
-			race = 0
-		next
-	}
-	/ invoked oom-killer: / { oom = 1 }
-	/[Oo]ut of memory: Killed process [0-9]+/ {
-		oom = 0
-		match($0, /Killed process [0-9]+/)
-		killed[substr($0, RSTART + 15, RLENGTH - 15)] = 1
-		print NR ": " $0 > ooms
-	}
-	/ page allocation failure: / { failure = 1 }
-	failure && match($0, / PID: [0-9]+ /) {
-		failure = 0
-		oom = (substr($0, RSTART + 6, RLENGTH - 7) in killed)
-	}
-	/ Mem-Info:/ { oom = 0 }
-	oom && /Call Trace/ { next }
-	/kmem_cache_create[a-z_]*\(ashmem_[a-z_]+\) failed with error -[0-9]+/ {
-		cache_failure = 1
-		next
-	}
-	cache_failure && /<\/TASK>/ { cache_failure = 0 }
-	cache_failure { next }
-	{ print NR ": " $0 }
-	END { flush_leak() }
-' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
-touch "$ooms"
-# The console and the kernel log dump show the same kill twice.
-nooms=$(sed 's/^[0-9]*: //' "$ooms" | sort -u | wc -l)
+judge_console "$log" "$result_mark" "$complaints" "$ooms" "$kcsan"
+nooms=$(wc -l < "$ooms")
 if [[ $nooms -gt 0 ]]; then
 	log "note: the OOM killer ran $nooms time(s) after the module was loaded:"
-	sed 's/^[0-9]*: //' "$ooms" | sort -u | sed 's/^/    /' >&2
+	sed 's/^/    /' "$ooms" >&2
 fi
 ncomplaints=$(wc -l < "$complaints")
 if [[ $ncomplaints -gt 0 ]]; then
@@ -480,7 +395,9 @@ if [[ -n $statusfile ]]; then
 		printf 'VM_COMPLAINTS=%d\n' "$ncomplaints"
 		printf 'VM_OOM_KILLS=%d\n' "$nooms"
 		printf 'VM_SECONDS=%d\n' "$elapsed"
+		printf 'VM_COMPLAINT_LINES=%q\n' "$statusfile.complaints"
 	} > "$statusfile"
+	cp "$complaints" "$statusfile.complaints"
 fi
 
 echo
