@@ -5,14 +5,15 @@
 # Usage: check.sh [SERIES...]    (default: 6.1 6.12 7, or $KERNELS)
 #
 # Runs checkpatch --strict on the sources, the range code's exhaustive
-# test on the host (tools/testing/range), builds the kselftests and the
+# test on the host (tools/testing/range) and the test of the kernel log
+# judge (judge-test.sh), builds the kselftests and the
 # fuzzer 64- and 32-bit, then for each Debian kernel series builds
 # ashmem.ko in a fresh copy of the tree with W=1 and sparse (C=1), boots
 # the kernel in QEMU and runs every test binary of both ABIs, the fuzzer
 # for ASHMEM_CHECK_FUZZ_SECONDS (default 20) each, and the demo. A failed
 # fuzzer run prints its seed: replay it as doc/debug.md says. Ends with a
 # summary table and, on the last line, "N passed, N failed" counting
-# the range test's cases, kselftest cases over all kernels and ABIs, and
+# the host tests' cases, kselftest cases over all kernels and ABIs, and
 # one case per fuzzer run (a test program that crashed counts its
 # unreported cases as failed; one that could not run at all counts as one
 # failed case). Exits non-zero on
