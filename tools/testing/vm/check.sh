@@ -244,6 +244,7 @@ rows_not_run() {
 check_kernel() {
 	local series=$1 kvars dir t0 n ncc build_s
 	local VM_FINISHED VM_COMPLAINTS VM_SECONDS VM_SETUP VM_OOM_KILLS VM_SWAP
+	local VM_COMPLAINT_LINES
 	local VM_SCRIPT_STATUS KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
 	local MODDIR=''
 	local abi p counts status pass fail skip note

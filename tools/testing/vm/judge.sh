@@ -50,10 +50,10 @@ judge_console() {	# log result_mark complaints ooms [kcsan]
 	local log=$1 result_mark=$2 complaints=$3 ooms=$4 kcsan=${5:-}
 
 	[[ -z $kcsan ]] || : > "$kcsan"
-	: > "$ooms.all"
+	: > "$ooms"
 	awk -v load="$MARK_LOAD" -v begin="$MARK_SCRIPT_BEGIN" \
 	    -v end="$MARK_SCRIPT_END" -v result="$result_mark " \
-	    -v ooms="$ooms.all" -v kcsan="$kcsan" '
+	    -v ooms="$ooms" -v kcsan="$kcsan" '
 		function flush_leak() {
 			if (leak !~ /sysfs_slab_add/)
 				printf "%s", leak
@@ -104,6 +104,5 @@ judge_console() {	# log result_mark complaints ooms [kcsan]
 		{ print NR ": " $0 }
 		END { flush_leak() }
 	' "$log" | grep -aE "$COMPLAINTS" > "$complaints" || true
-	sort -u "$ooms.all" > "$ooms"
-	rm -f "$ooms.all"
+	sort -u -o "$ooms" "$ooms"
 }

@@ -342,10 +342,12 @@ tap_counts() {
 }
 
 # Read what vm.sh --status wrote into FILE as the VM_* variables (declare
-# them local to keep them), with the values of a VM that wrote nothing.
+# them local to keep them), with the values of a VM that wrote nothing;
+# VM_COMPLAINT_LINES names the file of its complaint lines.
 read_vm_status() {	# file
 	VM_FINISHED=0 VM_SCRIPT_STATUS=none VM_SETUP=none VM_SWAP=none
-	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0 VM_COMPLAINT_LINES=/dev/null
+	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0
+	VM_COMPLAINT_LINES=$1.complaints
 	# shellcheck source=/dev/null
 	[[ ! -e $1 ]] || . "$1"
 }

@@ -395,7 +395,6 @@ if [[ -n $statusfile ]]; then
 		printf 'VM_COMPLAINTS=%d\n' "$ncomplaints"
 		printf 'VM_OOM_KILLS=%d\n' "$nooms"
 		printf 'VM_SECONDS=%d\n' "$elapsed"
-		printf 'VM_COMPLAINT_LINES=%q\n' "$statusfile.complaints"
 	} > "$statusfile"
 	cp "$complaints" "$statusfile.complaints"
 fi
