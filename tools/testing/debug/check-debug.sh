@@ -353,8 +353,9 @@ summary() {
 	# The seeds, to replay a run with ASHMEM_FUZZ_SEED (doc/debug.md).
 	grep -a '^# ashmem_fuzz: seed ' "$console" |
 		sed 's/^# ashmem_fuzz: /fuzzer: /' || true
-	printf 'kernel %s: build or cache %ss, boot to module %ss, VM %ss, OOM kills %s\n' \
-		"$KVER" "$kernel_s" "${boot_s:-?}" "$VM_SECONDS" "$VM_OOM_KILLS"
+	printf 'kernel %s: build or cache %ss, boot to module %ss, VM %ss, boots %s, OOM kills %s\n' \
+		"$KVER" "$kernel_s" "${boot_s:-?}" "$VM_SECONDS" "$VM_BOOTS" \
+		"$VM_OOM_KILLS"
 	[[ $variant != kcsan ]] ||
 		echo "KCSAN reports in the kernel alone (not judged): $races_core"
 	if [[ ${#problems[@]} -gt 0 ]]; then

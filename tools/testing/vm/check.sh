@@ -10,7 +10,9 @@
 # fuzzer 64- and 32-bit, then for each Debian kernel series builds
 # ashmem.ko in a fresh copy of the tree with W=1 and sparse (C=1), boots
 # the kernel in QEMU and runs every test binary of both ABIs, the fuzzer
-# for ASHMEM_CHECK_FUZZ_SECONDS (default 20) each, and the demo. A failed
+# for ASHMEM_CHECK_FUZZ_SECONDS (default 20) each, and the demo; then
+# checks on the newest kernel that vm.sh boots again only a kernel that
+# never reached the init (boot-test.sh). A failed
 # fuzzer run prints its seed: replay it as doc/debug.md says. Ends with a
 # summary table and, on the last line, "N passed, N failed" counting
 # the host tests' cases, kselftest cases over all kernels and ABIs, and
@@ -47,6 +49,7 @@ NUMA_SERIES="6.12 7"
 
 problems=()	# what failed, besides test cases
 rows=()		# the summary table
+boot_test=()	# the newest kernel, its config and module, for boot-test.sh
 total_pass=0 total_fail=0 total_skip=0
 start_all=$SECONDS
 
@@ -136,7 +139,7 @@ run_host_test() {	# name log command...
 		"$@" || s=$?
 		echo "ashmem-check: end $name status $s"
 	} > "$log" 2>&1
-	grep -v -e '^ashmem-check: ' -e ' sequences of ' "$log" || true
+	grep -v '^ashmem-check: ' "$log" || true
 	counts=$(tap_counts "$log" "$name")
 	read -r status pass fail skip note <<<"$counts"
 	add_row host 64 "${name#host/}" "$pass" "$fail" "$skip" "$note"
@@ -244,7 +247,7 @@ rows_not_run() {
 check_kernel() {
 	local series=$1 kvars dir t0 n ncc build_s
 	local VM_FINISHED VM_COMPLAINTS VM_SECONDS VM_SETUP VM_OOM_KILLS VM_SWAP
-	local VM_COMPLAINT_LINES
+	local VM_COMPLAINT_LINES VM_BOOTS
 	local VM_SCRIPT_STATUS KVER KDIR VMLINUZ KCONFIG ROOT='' in_root
 	local MODDIR=''
 	local abi p counts status pass fail skip note
@@ -285,6 +288,7 @@ check_kernel() {
 		problem "$KVER: ashmem.ko was not built for $KVER"
 	fi
 	log "$KVER: built in ${build_s}s"
+	boot_test=("$VMLINUZ" "$KCONFIG" "$dir/src/ashmem.ko")
 
 	# The stand-in for another driver's /dev/ashmem (ashmem_unload_test).
 	local other=$dir/src/tools/testing/selftests/ashmem/other_ashmem
@@ -331,14 +335,20 @@ check_kernel() {
 				problem "$KVER: $abi-bit $p: $note (exit status $status)"
 		done
 	done
-	rows+=("$(printf '%-24s build %ss, VM %ss, OOM kills %s, swap %s' \
-		"$KVER" "$build_s" "$VM_SECONDS" "$VM_OOM_KILLS" \
+	rows+=("$(printf '%-24s build %ss, VM %ss, boots %s, OOM kills %s, swap %s' \
+		"$KVER" "$build_s" "$VM_SECONDS" "$VM_BOOTS" "$VM_OOM_KILLS" \
 		"$([[ $VM_SWAP == on ]] && echo "$swap_mib MiB" || echo "$VM_SWAP")")")
 }
 
 for s in "${series_list[@]}"; do
 	check_kernel "$s"
 done
+
+if [[ ${#boot_test[@]} -gt 0 ]]; then
+	section "vm.sh boots again only a kernel that never reached the init"
+	run_host_test vm-boot-test "$top/vm-boot-test.log" \
+		"$VM_DIR/boot-test.sh" "${boot_test[@]}" "$top/vm-boot-test"
+fi
 
 # --- summary ----------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 # shellcheck shell=bash disable=SC2034
 
 # Marks the guest prints; the host splits the console on them.
+MARK_INIT='ashmem-vm: init started'
 MARK_LOAD='ashmem-vm: module loading'
 MARK_SCRIPT_BEGIN='ashmem-vm: guest script begin'
 MARK_SCRIPT_END='ashmem-vm: guest script end'

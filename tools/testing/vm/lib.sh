@@ -346,7 +346,7 @@ tap_counts() {
 # VM_COMPLAINT_LINES names the file of its complaint lines.
 read_vm_status() {	# file
 	VM_FINISHED=0 VM_SCRIPT_STATUS=none VM_SETUP=none VM_SWAP=none
-	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0
+	VM_COMPLAINTS=0 VM_OOM_KILLS=0 VM_SECONDS=0 VM_BOOTS=0
 	VM_COMPLAINT_LINES=$1.complaints
 	# shellcheck source=/dev/null
 	[[ ! -e $1 ]] || . "$1"

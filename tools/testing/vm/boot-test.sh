@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Check that vm.sh boots again only a kernel that never started the init
+# (a crash or hang of the kernel alone, before the module is loaded), and
+# never a run in which the guest, the module or the tests failed.
+#
+# Usage: boot-test.sh VMLINUZ KCONFIG MODULE OUTDIR
+# Boots the kernel about five times (some 30 s under TCG), each case's
+# logs in OUTDIR/CASE. Prints TAP; exits 1 if vm.sh did otherwise. Run
+# by check.sh.
+{
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+holds=1
+[[ $# -eq 4 ]] || die "usage: boot-test.sh VMLINUZ KCONFIG MODULE OUTDIR"
+kernel=$1 kconfig=$2 module=$3 top=$4
+rm -rf "$top"
+
+n=0 failed=0
+# Run vm.sh for case NAME with a guest script of SCRIPT_TEXT; the
+# environment before it holds the case's ASHMEM_VM_* settings. Sets rc,
+# out (its output) and the VM_* variables of its status file.
+run_case() {	# name script_text
+	local dir=$top/$1
+
+	mkdir -p "$dir"
+	printf '#!/bin/sh\n%s\n' "$2" > "$dir/guest.sh"
+	rc=0
+	"$VM_DIR/vm.sh" --kernel "$kernel" --config "$kconfig" \
+		--module "$module" --log "$dir/console.log" \
+		--status "$dir/vm.status" --timeout 120 "$dir/guest.sh" \
+		> "$dir/out" 2>&1 < /dev/null || rc=$?
+	out=$(cat "$dir/out")
+	read_vm_status "$dir/vm.status"
+}
+
+# Report case NAME: ok if HOLDS is 1.
+report() {	# name holds
+	n=$((n + 1))
+	if [[ $2 -eq 1 ]]; then
+		echo "ok $n $1"
+		return
+	fi
+	echo "not ok $n $1 # vm.sh exit $rc, boots $VM_BOOTS, finished $VM_FINISHED, ${VM_SECONDS}s"
+	printf '%s\n' "$out" | grep '^vm.sh: ' | sed 's/^/#   /'
+	failed=$((failed + 1))
+}
+
+echo "TAP version 13"
+echo "1..4"
+
+ASHMEM_VM_APPEND='' ASHMEM_VM_BOOT_TRIES=3 run_case healthy 'true'
+holds=1
+[[ $rc -eq 0 && $VM_BOOTS -eq 1 && $VM_FINISHED -eq 1 ]] || holds=0
+report "a healthy run boots once" "$holds"
+
+# No init at all: the kernel panics at the end of its boot.
+ASHMEM_VM_APPEND='rdinit=/nonexistent' ASHMEM_VM_BOOT_TRIES=2 \
+	run_case no_init 'true'
+holds=1
+[[ $rc -ne 0 && $VM_BOOTS -eq 2 && $VM_FINISHED -eq 0 &&
+   -e $top/no_init/console.log.boot1 &&
+   $out == *"did not reach the init in 2 boots"* ]] || holds=0
+report "a kernel that stops before the init is booted again" "$holds"
+
+# An init that never prints the mark: busybox sleep in its place.
+ASHMEM_VM_APPEND='rdinit=/bin/busybox -- sleep 1000' \
+	ASHMEM_VM_BOOT_TRIES=1 ASHMEM_VM_BOOT_DEADLINE=10 \
+	run_case hung_boot 'true'
+holds=1
+[[ $rc -ne 0 && $VM_BOOTS -eq 1 && $VM_SECONDS -lt 60 &&
+   $out == *"had not started the init after 10s"* ]] || holds=0
+report "a kernel that has not started the init by the deadline is stopped" "$holds"
+
+ASHMEM_VM_APPEND='' ASHMEM_VM_BOOT_TRIES=3 \
+	run_case crash_in_guest 'echo c > /proc/sysrq-trigger'
+holds=1
+[[ $rc -ne 0 && $VM_BOOTS -eq 1 && $VM_FINISHED -eq 0 ]] || holds=0
+report "a crash after the init is a failure, not booted again" "$holds"
+
+echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
+[[ $failed -eq 0 ]]
+exit
+}
