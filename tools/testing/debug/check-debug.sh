@@ -44,6 +44,8 @@ set -euo pipefail
 DEBUG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$DEBUG_DIR/../vm/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../vm/judge.sh
+. "$VM_DIR/judge.sh"
 
 variant=${1:-debug}
 case $variant in
@@ -152,7 +154,7 @@ build_programs() {
 
 # --- the guest script -------------------------------------------------------
 
-# One program run, remembered for judge_console.
+# One program run, remembered for read_results.
 emit_run() {	# abi name command...
 	runs+=("$1/$2")
 	guest_run "$@"
@@ -309,19 +311,21 @@ judge_races() {
 	fi
 }
 
-judge_console() {
+# The programs' results, the early-boot reports and lockdep's state, from
+# the console; vm.sh judged the kernel log after the module loaded.
+read_results() {
 	local console=$1 early line r status pass fail skip note when
 
 	# Early boot, before the module: shown, not judged.
-	early=$(awk '/ashmem-vm: module loading/ { exit } { print }' "$console" |
-		grep -aE "$REPORTS" || true)
+	early=$(awk -v mark="$MARK_LOAD" 'index($0, mark) { exit } { print }' \
+		"$console" | grep -aE "$REPORTS" || true)
 	if [[ -n $early ]]; then
 		log "kernel reports during early boot, before the module (not judged):"
 		while IFS= read -r line; do
 			printf '    %s\n' "$line"
 		done <<<"$early" >&2
 	fi
-	boot_s=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] ashmem-vm: module loading$/\1/p' \
+	boot_s=$(sed -n "s/^\[ *\([0-9]*\)\.[0-9]*\] $MARK_LOAD\$/\1/p" \
 		"$console" | head -n 1)
 	# Without lockdep the run cannot see lock problems: not a pass.
 	for when in before after; do
@@ -387,7 +391,7 @@ main() {
 	write_guest "$top/guest.sh"
 	run_vm "$top/guest.sh"
 	judge_races "$top/kcsan.log"
-	judge_console "$top/console.log"
+	read_results "$top/console.log"
 	summary "$top/console.log"
 }
 
