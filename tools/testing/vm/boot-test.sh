@@ -5,7 +5,7 @@
 # never a run in which the guest, the module or the tests failed.
 #
 # Usage: boot-test.sh VMLINUZ KCONFIG MODULE OUTDIR
-# Boots the kernel about five times (some 30 s under TCG), each case's
+# Boots the kernel about seven times (some 60 s under TCG), each case's
 # logs in OUTDIR/CASE. Prints TAP; exits 1 if vm.sh did otherwise. Run
 # by check.sh.
 {
@@ -13,6 +13,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=judge.sh
+. "$VM_DIR/judge.sh"
 
 holds=1
 [[ $# -eq 4 ]] || die "usage: boot-test.sh VMLINUZ KCONFIG MODULE OUTDIR"
@@ -50,7 +52,7 @@ report() {	# name holds
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 
 ASHMEM_VM_APPEND='' ASHMEM_VM_BOOT_TRIES=3 run_case healthy 'true'
 holds=1
@@ -80,6 +82,58 @@ ASHMEM_VM_APPEND='' ASHMEM_VM_BOOT_TRIES=3 \
 holds=1
 [[ $rc -ne 0 && $VM_BOOTS -eq 1 && $VM_FINISHED -eq 0 ]] || holds=0
 report "a crash after the init is a failure, not booted again" "$holds"
+
+# Stop vm.sh's process group with SIGNAL once a QEMU runs in it, after
+# WHEN (boot: 1 s; script: the guest script began). vm.sh runs in a session
+# of its own, where nothing may be left once it has exited; it must not
+# boot again. Sets rc, out and left.
+stop_case() {	# name signal when
+	local dir=$top/$1 session
+
+	mkdir -p "$dir"
+	printf '#!/bin/sh\nsleep 300\n' > "$dir/guest.sh"
+	# A background job ignores SIGINT unless told otherwise.
+	ASHMEM_VM_APPEND='' setsid env --default-signal=INT "$VM_DIR/vm.sh" \
+		--kernel "$kernel" --config "$kconfig" --module "$module" \
+		--log "$dir/console.log" --timeout 400 "$dir/guest.sh" \
+		> "$dir/out" 2>&1 < /dev/null &
+	session=$!
+	for _ in $(seq 120); do
+		if [[ $3 == boot ]]; then
+			pgrep -s "$session" -x qemu-system-x86 > /dev/null &&
+				sleep 1 && break
+		else
+			grep -q -a "^$MARK_SCRIPT_BEGIN" "$dir/console.log" \
+				2>/dev/null && break
+		fi
+		sleep 1
+	done
+	kill "-$2" -- "-$session" 2>/dev/null || true
+	rc=0
+	wait "$session" || rc=$?
+	sleep 2
+	left=$(pgrep -a -s "$session" || true)
+	out=$(cat "$dir/out")
+	VM_BOOTS=$(grep -c '^vm.sh: booting ' "$dir/out" || true)
+	VM_FINISHED=0 VM_SECONDS=0
+	if [[ -n $left ]]; then
+		printf '%s\n' "$left" | sed 's/^/#   left: /'
+		pkill -KILL -s "$session" || true
+	fi
+}
+
+# A CI job's kill while the tests run.
+stop_case term_in_script TERM script
+holds=1
+[[ $rc -ne 0 && -z $left ]] || holds=0
+report "killing vm.sh's process group stops its QEMU" "$holds"
+
+# Ctrl-C before the init: QEMU stops as a crashed kernel would.
+stop_case int_in_boot INT boot
+holds=1
+[[ $rc -ne 0 && -z $left && $VM_BOOTS -eq 1 &&
+   ! -e $top/int_in_boot/console.log.boot1 ]] || holds=0
+report "Ctrl-C during the boot stops vm.sh, not booting again" "$holds"
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
 [[ $failed -eq 0 ]]

@@ -106,6 +106,9 @@ result_mark="ashmem-vm-result-$token"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ashmem-vm.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# Ctrl-C stops QEMU too, which then exits 0 as if its kernel had stopped
+# early: stop here, neither booting again nor judging the run.
+trap 'exit 130' INT
 
 # --- initramfs ------------------------------------------------------------
 
@@ -367,7 +370,10 @@ boot_once() {
 	) >/dev/null 2>&1 &
 	watcher=$!
 	set +e
-	timeout -k 10 "$timeout" "${qemu[@]}" -pidfile "$tmp/qemu.pid" \
+	# --foreground: QEMU stays in our process group, so that Ctrl-C or
+	# a kill of the group stops it too, not only this script.
+	timeout --foreground -k 10 "$timeout" "${qemu[@]}" \
+		-pidfile "$tmp/qemu.pid" \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$log"
 	rcs=("${PIPESTATUS[@]}")
 	set -e
