@@ -4,7 +4,9 @@
 # log holds a complaint, on the sample logs in judge-samples/. Each sample
 # says on its first line what the judge must find:
 #   # judge: complaints=N ooms=N [kcsan=N]
-# (kcsan=N: run with a KCSAN file, which must get N "BUG: KCSAN" lines).
+# (kcsan=N: run with a KCSAN file, which must get N "BUG: KCSAN" lines),
+# or, for boot_reached_init(), whether the init ran:
+#   # boot: init=0|1
 # Prints TAP; exits 1 if any sample is judged otherwise. Host only.
 {
 set -euo pipefail
@@ -25,6 +27,18 @@ for sample in "${samples[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$sample" .log)
 	expect=$(head -n 1 "$sample")
+	# Whether vm.sh may boot this console's kernel again.
+	if [[ $expect =~ ^\#\ boot:\ init=([01])$ ]]; then
+		want=${BASH_REMATCH[1]} got=0
+		! boot_reached_init "$sample" || got=1
+		if [[ $got == "$want" ]]; then
+			echo "ok $n $name"
+		else
+			echo "not ok $n $name # want init=$want, got init=$got"
+			failed=$((failed + 1))
+		fi
+		continue
+	fi
 	if [[ ! $expect =~ ^\#\ judge:\ complaints=([0-9]+)\ ooms=([0-9]+)(\ kcsan=([0-9]+))?$ ]]; then
 		echo "not ok $n $name # no '# judge:' line"
 		failed=$((failed + 1))

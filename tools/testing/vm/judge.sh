@@ -10,6 +10,17 @@ MARK_LOAD='ashmem-vm: module loading'
 MARK_SCRIPT_BEGIN='ashmem-vm: guest script begin'
 MARK_SCRIPT_END='ashmem-vm: guest script end'
 
+# Whether the guest's init ran in the boot whose console is LOG (its first
+# line is the QEMU command, not console). Not only the init's first mark
+# counts: a kernel line printed into the middle of it can split it, and
+# then any later line of the init, or the module in a kernel report, shows
+# that code of ours ran; such a boot must never be booted again.
+boot_reached_init() {	# log
+	awk 'NR > 1 && (/ashmem-vm: / || /\[ashmem\]/ ||
+			/Modules linked in:.*ashmem/) { found = 1; exit }
+		END { exit !found }' "$1"
+}
+
 # What a kernel complaint looks like (extended regex, case-sensitive).
 COMPLAINTS='WARNING:|BUG:|Oops|general protection|Kernel panic|KASAN|UBSAN'
 COMPLAINTS+='|kmemleak|unreferenced object'

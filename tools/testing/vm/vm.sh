@@ -106,6 +106,9 @@ result_mark="ashmem-vm-result-$token"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ashmem-vm.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# Ctrl-C stops QEMU too, which then exits 0 as if its kernel had stopped
+# early: stop here, neither booting again nor judging the run.
+trap 'exit 130' INT
 
 # --- initramfs ------------------------------------------------------------
 
@@ -257,6 +260,10 @@ watchdog() {
 
 echo "$MARK_INIT: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
 	"$(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
+# Again through the kernel log, at a level the quiet console prints: a
+# panic flushes that, but may lose what the tty still buffers, and a boot
+# without the mark is booted again.
+echo "<3>$MARK_INIT" > /dev/kmsg
 
 [ "$SWAP_MIB" -gt 0 ] && setup_swap
 
@@ -360,14 +367,17 @@ boot_once() {
 		while [[ $waited -lt $boot_deadline ]]; do
 			sleep 2
 			waited=$((waited + 2))
-			grep -q -a "$MARK_INIT" "$log" && exit 0
+			boot_reached_init "$log" && exit 0
 		done
 		: > "$tmp/boot-hung"
 		kill "$(cat "$tmp/qemu.pid")" || true
 	) >/dev/null 2>&1 &
 	watcher=$!
 	set +e
-	timeout -k 10 "$timeout" "${qemu[@]}" -pidfile "$tmp/qemu.pid" \
+	# --foreground: QEMU stays in our process group, so that Ctrl-C or
+	# a kill of the group stops it too, not only this script.
+	timeout --foreground -k 10 "$timeout" "${qemu[@]}" \
+		-pidfile "$tmp/qemu.pid" \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$log"
 	rcs=("${PIPESTATUS[@]}")
 	set -e
@@ -375,7 +385,7 @@ boot_once() {
 	wait "$watcher" 2>/dev/null || true
 	qemu_rc=${rcs[0]}
 	init_ran=0
-	grep -q -a "$MARK_INIT" "$log" && init_ran=1
+	boot_reached_init "$log" && init_ran=1
 	return 0
 }
 
@@ -390,6 +400,8 @@ boot_tries=${ASHMEM_VM_BOOT_TRIES:-3}
 	die "ASHMEM_VM_BOOT_TRIES must be a number, at least 1"
 start=$SECONDS
 boots=0
+# Failed boots of an earlier run with this log are not this run's.
+rm -f "$log".boot[0-9]*
 while :; do
 	boots=$((boots + 1))
 	log "booting $(basename "$kernel") in QEMU (${accel[1]}, $mem MiB," \
