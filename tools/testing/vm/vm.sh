@@ -354,8 +354,9 @@ swap_note=''
 # has not started the init after $boot_deadline seconds is stopped: it
 # hung before any code of ours ran. Sets qemu_rc and init_ran.
 boot_deadline=${ASHMEM_VM_BOOT_DEADLINE:-300}
-[[ $boot_deadline =~ ^[0-9]+$ ]] ||
-	die "ASHMEM_VM_BOOT_DEADLINE must be a number of seconds"
+# Not under 10 s: QEMU must have started and written its pid file.
+[[ $boot_deadline =~ ^[0-9]+$ && $boot_deadline -ge 10 ]] ||
+	die "ASHMEM_VM_BOOT_DEADLINE must be a number of seconds, at least 10"
 boot_once() {
 	local rcs watcher
 
