@@ -82,6 +82,13 @@ if [[ -z $config ]]; then
 fi
 [[ $swap =~ ^[0-9]+$ ]] || die "--swap must be a size in MiB (0: no swap)"
 swap=$((10#$swap))
+boot_tries=${ASHMEM_VM_BOOT_TRIES:-3}
+[[ $boot_tries =~ ^[1-9][0-9]*$ ]] ||
+	die "ASHMEM_VM_BOOT_TRIES must be a number, at least 1"
+boot_deadline=${ASHMEM_VM_BOOT_DEADLINE:-300}
+# Not under 10 s: QEMU must have started and written its pid file.
+[[ $boot_deadline =~ ^[0-9]+$ && $boot_deadline -ge 10 ]] ||
+	die "ASHMEM_VM_BOOT_DEADLINE must be a number of seconds, at least 10"
 # With zram built in, the guest needs no modules for --swap.
 zram=''
 [[ -r $config ]] && zram=$(sed -n 's/^CONFIG_ZRAM=//p' "$config")
@@ -353,10 +360,6 @@ swap_note=''
 # Boot once, the console streaming to stdout and into $log. A kernel that
 # has not started the init after $boot_deadline seconds is stopped: it
 # hung before any code of ours ran. Sets qemu_rc and init_ran.
-boot_deadline=${ASHMEM_VM_BOOT_DEADLINE:-300}
-# Not under 10 s: QEMU must have started and written its pid file.
-[[ $boot_deadline =~ ^[0-9]+$ && $boot_deadline -ge 10 ]] ||
-	die "ASHMEM_VM_BOOT_DEADLINE must be a number of seconds, at least 10"
 boot_once() {
 	local rcs watcher
 
@@ -396,9 +399,6 @@ boot_once() {
 # its own code while the other vCPU runs it, and a silent hang).
 # Such a boot tests nothing: boot again, at most $boot_tries times in all,
 # and keep each failed boot's console beside the log.
-boot_tries=${ASHMEM_VM_BOOT_TRIES:-3}
-[[ $boot_tries =~ ^[1-9][0-9]*$ ]] ||
-	die "ASHMEM_VM_BOOT_TRIES must be a number, at least 1"
 start=$SECONDS
 boots=0
 # Failed boots of an earlier run with this log are not this run's.
