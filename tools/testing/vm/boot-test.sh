@@ -16,7 +16,6 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=judge.sh
 . "$VM_DIR/judge.sh"
 
-holds=1
 [[ $# -eq 4 ]] || die "usage: boot-test.sh VMLINUZ KCONFIG MODULE OUTDIR"
 kernel=$1 kconfig=$2 module=$3 top=$4
 rm -rf "$top"
